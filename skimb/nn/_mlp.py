@@ -1,0 +1,80 @@
+"""A multilayer perceptron for standardised tabular data."""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class MLP(nn.Module):
+    """Multilayer perceptron that maps tabular features to class logits.
+
+    Parameters
+    ----------
+    n_features : int or None, default=None
+        Number of input features. ``None`` infers it from the first batch
+        (:class:`torch.nn.LazyLinear`). :class:`~skimb.nn.NetClassifier` fills
+        it in from the training data.
+    n_classes : int, default=2
+        Number of outputs (one logit per class).
+    hidden_sizes : tuple of int, default=(128,)
+        Width of each hidden layer; ``()`` gives a linear model.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    batch_norm : bool, default=False
+        Whether to batch-normalise each hidden layer before its activation.
+    cosine : bool, default=False
+        Use a cosine (normalised) head: logits are ``scale`` times the cosine
+        between the normalised last hidden features and the normalised class
+        weights, with no bias. LDAM assumes this head.
+    scale : float, default=1.0
+        Multiplier of the cosine head's outputs; ignored when ``cosine=False``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skimb.nn import MLP
+    >>> MLP(n_features=4, n_classes=3)(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(
+        self,
+        n_features=None,
+        n_classes=2,
+        hidden_sizes=(128,),
+        dropout=0.0,
+        batch_norm=False,
+        cosine=False,
+        scale=1.0,
+    ):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden_sizes:
+            layers.append(nn.Linear(width, size) if width else nn.LazyLinear(size))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(size))
+            layers.append(nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        self.body = nn.Sequential(*layers)
+        self.cosine = cosine
+        self.scale = scale
+        if cosine:
+            if not width:
+                raise ValueError("A cosine head needs n_features or hidden layers.")
+            self.weight = nn.Parameter(torch.empty(n_classes, width))
+            nn.init.kaiming_uniform_(self.weight, a=5**0.5)
+        else:
+            self.head = (
+                nn.Linear(width, n_classes) if width else nn.LazyLinear(n_classes)
+            )
+
+    def forward(self, X):
+        """Return the logits of ``X``, shape ``(n_samples, n_classes)``."""
+        features = self.body(X)
+        if self.cosine:
+            cos = F.normalize(features, dim=1) @ F.normalize(self.weight, dim=1).T
+            return self.scale * cos
+        return self.head(features)

@@ -1,0 +1,25 @@
+"""scikit-learn's estimator checks over every public skimb estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skimb.nn import NetClassifier
+
+# Small, fast configurations of every public estimator.
+ESTIMATORS = [NetClassifier(max_epochs=10, lr=0.01, random_state=0)]
+
+# Checks that cannot pass, with the reason.
+_SKORCH_INIT = (
+    "skorch's NeuralNet.__init__ creates history_, initialized_ and virtual_params_"
+)
+EXPECTED_FAILED_CHECKS = {
+    "NetClassifier": {"check_no_attributes_set_in_init": _SKORCH_INIT},
+}
+
+
+def expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
