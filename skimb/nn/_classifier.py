@@ -82,7 +82,7 @@ class NetClassifier(NeuralNetClassifier):
         Number of training samples of each class.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str
         Names of the features, when X was a DataFrame with string column names.
     module_ : torch.nn.Module
         The trained network.
