@@ -3,9 +3,15 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skimb.nn import NetClassifier
+from skimb.regrouping import RegroupingClassifier
 
 # Small, fast configurations of every public estimator.
 ESTIMATORS = [NetClassifier(max_epochs=10, lr=0.01, random_state=0)]
+ESTIMATORS.append(
+    RegroupingClassifier(
+        NetClassifier(max_epochs=10, lr=0.01, random_state=0), random_state=0
+    )
+)
 
 # Checks that cannot pass, with the reason.
 _SKORCH_INIT = (

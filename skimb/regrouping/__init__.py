@@ -1,0 +1,5 @@
+"""Regrouping: learn latent pseudo-classes of the large classes."""
+
+from ._classifier import RegroupingClassifier
+
+__all__ = ["RegroupingClassifier"]
