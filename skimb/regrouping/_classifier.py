@@ -248,12 +248,12 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Z = X
         else:
             self.encoder_ = clone(self.encoder)
-            Z = self.encoder_.fit_transform(X, y)
+            Z = self.encoder_.fit(X, y).transform(X)
         rng = check_random_state(self.random_state)
         self.pseudo_labels_ = np.empty(len(y), dtype=np.intp)
         self.cluster_sizes_ = {}
         parents, offset = [], 0
-        for j, label in enumerate(self.classes_):
+        for j, label in enumerate(self.classes_.tolist()):
             rows = np.flatnonzero(y_index == j)
             k = requested[j]
             if k > 1:
@@ -263,7 +263,7 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                         f"Class {label!r} has {distinct} distinct rows, fewer than "
                         f"the {k} clusters asked; it is split into {distinct}.",
                         UserWarning,
-                        stacklevel=2,
+                        stacklevel=3,
                     )
                     k = distinct
             if k > 1:

@@ -1,0 +1,305 @@
+import math
+
+import numpy as np
+import pytest
+from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
+from sklearn.datasets import make_blobs, make_classification
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import adjusted_rand_score
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import LinearSVC
+
+from skimb.nn import NetClassifier
+from skimb.regrouping import RegroupingClassifier
+from skimb.regrouping import _classifier as regrouping_module
+
+
+@pytest.fixture
+def multiclass():
+    """Three classes of 120, 50 and 20 rows, labels as strings."""
+    X, y = make_classification(
+        n_samples=190,
+        n_features=5,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        weights=[120 / 190, 50 / 190, 20 / 190],
+        flip_y=0,
+        random_state=0,
+    )
+    return X, np.array(["a", "b", "c"])[y]
+
+
+@pytest.fixture
+def blobs_majority():
+    """A majority of three far-apart blobs of 40 rows and a minority of 40.
+
+    Returns X, y and the blob of every majority row.
+    """
+    centers = [[0, 0], [20, 0], [0, 20], [20, 20]]
+    X, blob = make_blobs(
+        n_samples=[40, 40, 40, 40], centers=centers, cluster_std=1.0, random_state=0
+    )
+    y = np.where(blob == 3, 1, 0)
+    return X, y, blob
+
+
+def _lr():
+    return LogisticRegression(max_iter=1000)
+
+
+def test_auto_split_sizes(multiclass):
+    """Check that "auto" splits class j into ceil(n_j / smallest) clusters."""
+    X, y = multiclass
+    clf = RegroupingClassifier(_lr(), random_state=0).fit(X, y)
+    labels, counts = np.unique(y, return_counts=True)
+    np.testing.assert_array_equal(clf.classes_, labels)
+    for label, count in zip(labels, counts):
+        sizes = clf.cluster_sizes_[label]
+        assert sizes.size == math.ceil(count / counts.min())
+        assert sizes.sum() == count
+    # Pseudo-labels map back to the real labels of the rows.
+    np.testing.assert_array_equal(clf.pseudo_classes_[clf.pseudo_labels_], y)
+    np.testing.assert_array_equal(
+        np.bincount(clf.pseudo_labels_),
+        np.concatenate([clf.cluster_sizes_[c] for c in labels]),
+    )
+    np.testing.assert_array_equal(
+        clf.estimator_.classes_, np.arange(clf.pseudo_classes_.size)
+    )
+
+
+def test_min_class_size(multiclass):
+    """Check that min_class_size sets which classes split and into how many."""
+    X, y = multiclass
+    clf = RegroupingClassifier(_lr(), min_class_size=30, random_state=0).fit(X, y)
+    assert {k: v.size for k, v in clf.cluster_sizes_.items()} == {
+        "a": math.ceil(120 / 30),
+        "b": math.ceil(50 / 30),
+        "c": 1,
+    }
+
+
+def test_int_and_dict_n_clusters(multiclass):
+    """Check an int splits every large class and a dict only the named ones."""
+    X, y = multiclass
+    clf = RegroupingClassifier(_lr(), n_clusters=3, random_state=0).fit(X, y)
+    assert {k: v.size for k, v in clf.cluster_sizes_.items()} == {
+        "a": 3,
+        "b": 3,
+        "c": 1,
+    }
+    clf = RegroupingClassifier(_lr(), n_clusters={"b": 2, "c": 2}, random_state=0)
+    clf.fit(X, y)
+    assert {k: v.size for k, v in clf.cluster_sizes_.items()} == {
+        "a": 1,
+        "b": 2,
+        "c": 2,
+    }
+
+
+@pytest.mark.parametrize("aggregation", ["max", "sum"])
+def test_predict_proba_aggregates(multiclass, aggregation):
+    """Check predict_proba against an independent per-class aggregation."""
+    X, y = multiclass
+    clf = RegroupingClassifier(_lr(), aggregation=aggregation, random_state=0)
+    proba = clf.fit(X, y).predict_proba(X)
+    pseudo = clf.estimator_.predict_proba(X)
+    reduce = np.max if aggregation == "max" else np.sum
+    expected = np.column_stack(
+        [reduce(pseudo[:, clf.pseudo_classes_ == c], axis=1) for c in clf.classes_]
+    )
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(proba, expected)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[expected.argmax(1)])
+
+
+def test_max_and_sum_decisions_differ():
+    """Check the two rules on hand-made pseudo-class probabilities.
+
+    Pseudo-classes 0, 1, 2 belong to class 0 and pseudo-class 3 to class 1:
+    0.3, 0.3, 0.0 against 0.4 is class 1 by max and class 0 by sum.
+    """
+    X = np.zeros((4, 1))
+    y = np.array([0, 0, 0, 1])
+    clf = RegroupingClassifier(_lr(), n_clusters={0: 3}).fit(
+        X + np.arange(4)[:, None], y
+    )
+    pseudo = np.array([[0.3, 0.3, 0.0, 0.4]])
+    assert clf.pseudo_classes_.tolist() == [0, 0, 0, 1]
+    assert clf._aggregate(pseudo).argmax() == 1
+    clf.set_params(aggregation="sum")
+    np.testing.assert_allclose(clf._aggregate(pseudo), [[0.6, 0.4]])
+
+
+def test_kmeans_recovers_structure_random_does_not(blobs_majority):
+    """Check KMeans pseudo-classes follow the majority's blobs, random ones not."""
+    X, y, blob = blobs_majority
+    major = y == 0
+    kmeans = RegroupingClassifier(_lr(), n_clusters=3, random_state=0).fit(X, y)
+    assert adjusted_rand_score(blob[major], kmeans.pseudo_labels_[major]) == 1.0
+    random = RegroupingClassifier(
+        _lr(), n_clusters=3, clusterer="random", random_state=0
+    ).fit(X, y)
+    assert adjusted_rand_score(blob[major], random.pseudo_labels_[major]) < 0.2
+    # Random groups are of equal size.
+    np.testing.assert_array_equal(random.cluster_sizes_[0], [40, 40, 40])
+
+
+def test_custom_clusterers(blobs_majority):
+    """Check any clusterer works; one without n_clusters keeps its own count."""
+    X, y, blob = blobs_majority
+    major = y == 0
+    clf = RegroupingClassifier(
+        _lr(), n_clusters=3, clusterer=AgglomerativeClustering()
+    ).fit(X, y)
+    assert adjusted_rand_score(blob[major], clf.pseudo_labels_[major]) == 1.0
+    # DBSCAN finds the three blobs by itself and marks a far point as noise.
+    X_noise = np.vstack([X, [[100, 100]]])
+    y_noise = np.append(y, 0)
+    clf = RegroupingClassifier(_lr(), clusterer=DBSCAN(eps=3)).fit(X_noise, y_noise)
+    assert sorted(clf.cluster_sizes_[0].tolist()) == [1, 40, 40, 40]
+    np.testing.assert_array_equal(clf.pseudo_classes_[clf.pseudo_labels_], y_noise)
+
+
+def test_encoder_output_is_clustered(multiclass):
+    """Check the clusters come from the encoder, the estimator sees X."""
+    X, y = multiclass
+    first = FunctionTransformer(lambda X: X[:, :1])
+    clf = RegroupingClassifier(_lr(), encoder=first, random_state=0).fit(X, y)
+    assert clf.estimator_.n_features_in_ == X.shape[1]
+    # KMeans in one dimension cuts intervals: the clusters of "a" do not overlap.
+    rows = y == "a"
+    ranges = sorted(
+        (
+            X[rows & (clf.pseudo_labels_ == p), 0].min(),
+            X[rows & (clf.pseudo_labels_ == p), 0].max(),
+        )
+        for p in np.unique(clf.pseudo_labels_[rows])
+    )
+    assert all(high < low for (_, high), (low, _) in zip(ranges, ranges[1:]))
+
+
+def test_frozen_encoder_is_not_refitted(multiclass):
+    """Check a FrozenEstimator encoder keeps its pretrained state."""
+    X, y = multiclass
+    pretrained = KMeans(n_clusters=4, n_init=1, random_state=0).fit(X[:50])
+    centers = pretrained.cluster_centers_.copy()
+    clf = RegroupingClassifier(
+        _lr(), encoder=FrozenEstimator(pretrained), random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(pretrained.cluster_centers_, centers)
+    np.testing.assert_array_equal(clf.encoder_.transform(X), pretrained.transform(X))
+
+
+def test_default_estimator_and_reproducibility(imbalanced_binary):
+    """Check the default estimator is a seeded NetClassifier."""
+    X, y = imbalanced_binary
+    first = RegroupingClassifier(random_state=0).fit(X, y)
+    second = RegroupingClassifier(random_state=0).fit(X, y)
+    assert isinstance(first.estimator_, NetClassifier)
+    np.testing.assert_array_equal(first.pseudo_labels_, second.pseudo_labels_)
+    np.testing.assert_allclose(first.predict_proba(X), second.predict_proba(X))
+    assert set(first.predict(X)) <= {"majority", "minority"}
+
+
+def test_user_estimator_not_fitted(multiclass):
+    """Check the user's estimator is cloned, not fitted in place."""
+    X, y = multiclass
+    estimator = _lr()
+    RegroupingClassifier(estimator, random_state=0).fit(X, y)
+    assert not hasattr(estimator, "coef_")
+
+
+def test_estimator_without_predict_proba(multiclass):
+    """Check predict maps pseudo-classes back when there is no predict_proba."""
+    X, y = multiclass
+    clf = RegroupingClassifier(LinearSVC(), random_state=0).fit(X, y)
+    assert not hasattr(clf, "predict_proba")
+    pseudo = clf.estimator_.predict(X)
+    np.testing.assert_array_equal(clf.predict(X), clf.pseudo_classes_[pseudo])
+    with pytest.raises(ValueError, match="aggregation='sum' needs an estimator"):
+        RegroupingClassifier(LinearSVC(), aggregation="sum").fit(X, y)
+
+
+def test_class_too_small_to_split_is_plain_estimator(multiclass):
+    """Check nothing splits when every class is below min_class_size."""
+    X, y = multiclass
+    clf = RegroupingClassifier(_lr(), min_class_size=500).fit(X, y)
+    assert all(sizes.size == 1 for sizes in clf.cluster_sizes_.values())
+    plain = _lr().fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), plain.predict_proba(X))
+    np.testing.assert_array_equal(clf.predict(X), plain.predict(X))
+
+
+def test_more_clusters_than_samples(multiclass):
+    """Check asking more clusters than rows gives one-row clusters and a warning."""
+    X, y = multiclass
+    with pytest.warns(UserWarning, match="'c' has 20 distinct rows, fewer than"):
+        clf = RegroupingClassifier(_lr(), n_clusters={"c": 1000}).fit(X, y)
+    np.testing.assert_array_equal(clf.cluster_sizes_["c"], np.ones(20))
+    assert clf.predict_proba(X).shape == (len(X), 3)
+
+
+def test_duplicate_rows():
+    """Check classes of duplicated rows split into at most their distinct rows."""
+    rng = np.random.RandomState(0)
+    distinct = rng.normal(size=(3, 2))
+    X = np.vstack([np.repeat(distinct, 20, axis=0), [[5.0, 5.0]] * 6])
+    y = np.array([0] * 60 + [1] * 6)
+    with pytest.warns(UserWarning, match="0 has 3 distinct rows"):
+        clf = RegroupingClassifier(_lr(), random_state=0).fit(X, y)
+    np.testing.assert_array_equal(np.sort(clf.cluster_sizes_[0]), [20, 20, 20])
+    # A class of one repeated row stays whole even when asked to split.
+    with pytest.warns(UserWarning, match="1 has 1 distinct rows"):
+        clf = RegroupingClassifier(_lr(), n_clusters={1: 3}).fit(X, y)
+    np.testing.assert_array_equal(clf.cluster_sizes_[1], [6])
+
+
+def test_minibatch_for_large_classes(monkeypatch, multiclass):
+    """Check classes above MINIBATCH_THRESHOLD rows use MiniBatchKMeans."""
+    X, y = multiclass
+    used = []
+
+    class Spy(regrouping_module.MiniBatchKMeans):
+        def fit_predict(self, X, y=None, sample_weight=None):
+            used.append(len(X))
+            return super().fit_predict(X)
+
+    monkeypatch.setattr(regrouping_module, "MINIBATCH_THRESHOLD", 100)
+    monkeypatch.setattr(regrouping_module, "MiniBatchKMeans", Spy)
+    RegroupingClassifier(_lr(), random_state=0).fit(X, y)
+    assert used == [120]
+
+
+class _NoFitPredict:
+    def fit(self, X):
+        return self
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_clusters": 0}, "'n_clusters' parameter.* Got 0"),
+        ({"n_clusters": -2}, "'n_clusters' parameter.* Got -2"),
+        ({"n_clusters": {"a": 0}}, r"integers >= 1, got \{'a': 0\}"),
+        ({"n_clusters": {"z": 2}}, r"not in y: \['z'\]"),
+        ({"aggregation": "mean"}, "'aggregation' parameter.* Got 'mean'"),
+        ({"clusterer": _NoFitPredict()}, "'clusterer' parameter.*fit_predict"),
+        ({"min_class_size": 0}, "'min_class_size' parameter.* Got 0"),
+    ],
+)
+def test_bad_parameters(multiclass, params, match):
+    """Check that bad parameters raise a ValueError naming the value."""
+    X, y = multiclass
+    with pytest.raises(ValueError, match=match):
+        RegroupingClassifier(_lr(), **params).fit(X, y)
+
+
+def test_single_class_raises():
+    """Check that a single class raises a clear error."""
+    with pytest.raises(ValueError, match="single class"):
+        RegroupingClassifier(_lr()).fit(np.zeros((5, 2)), ["x"] * 5)
