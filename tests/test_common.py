@@ -1,7 +1,9 @@
 """scikit-learn's estimator checks over every public skimb estimator."""
 
+from sklearn.linear_model import SGDClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skimb.difficulty import DifficultyResampler
 from skimb.nn import NetClassifier
 from skimb.regrouping import RegroupingClassifier
 
@@ -10,6 +12,11 @@ ESTIMATORS = [NetClassifier(max_epochs=10, lr=0.01, random_state=0)]
 ESTIMATORS.append(
     RegroupingClassifier(
         NetClassifier(max_epochs=10, lr=0.01, random_state=0), random_state=0
+    )
+)
+ESTIMATORS.append(
+    DifficultyResampler(
+        SGDClassifier(loss="log_loss", random_state=0), n_epochs=3, random_state=0
     )
 )
 

@@ -1,0 +1,6 @@
+"""Instance difficulty and difficulty-based resampling."""
+
+from ._instance_difficulty import InstanceDifficulty
+from ._resampler import DifficultyResampler
+
+__all__ = ["DifficultyResampler", "InstanceDifficulty"]

@@ -1,0 +1,130 @@
+"""DifficultyResampler: Algorithm 1 of Yu et al. (2022) as an imblearn sampler."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from imblearn.base import BaseSampler
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+
+from ._instance_difficulty import InstanceDifficulty
+
+
+class DifficultyResampler(BaseSampler):
+    """Resample the training set by instance difficulty (Yu et al., 2022).
+
+    Runs Algorithm 1 of the paper: the estimator is trained epoch by epoch
+    (one ``partial_fit`` call per epoch); after each epoch it predicts every
+    training instance, the :class:`InstanceDifficulty` of each instance is
+    updated from how its prediction moved, and the next epoch trains on ``N``
+    instances drawn with replacement with probabilities proportional to the
+    difficulties. The first epoch trains on the data as given. ``fit_resample``
+    returns the sample drawn after the last epoch, so that the sampler can sit
+    in an :class:`imblearn.pipeline.Pipeline` before any classifier; the
+    estimator trained by the algorithm itself is kept in ``estimator_``.
+
+    Parameters
+    ----------
+    estimator : classifier or None, default=None
+        A classifier with ``partial_fit`` and ``predict_proba``; it is cloned.
+        ``None`` uses ``NetClassifier(max_epochs=1)``. An estimator with a
+        ``max_epochs`` parameter (a skorch net) is set to one epoch per call.
+    n_epochs : int, default=20
+        Number of training epochs (at least 1).
+    prior : float, default=1.0
+        The prior ``c > 0`` of the difficulty ratio.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws and the default NetClassifier. A given estimator keeps
+        its own ``random_state``.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The estimator trained by the algorithm.
+    difficulty_ : ndarray of shape (n_samples,)
+        The difficulty of each instance after the last epoch.
+    sample_indices_ : ndarray of shape (n_samples,)
+        Indices of the returned sample in the input, drawn by difficulty.
+    sampling_strategy_ : str
+        ``"bypass"``: the class proportions follow from the difficulties.
+    n_features_in_ : int
+        Number of features seen during ``fit_resample``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit_resample``, when strings.
+
+    See Also
+    --------
+    skimb.difficulty.InstanceDifficulty : The difficulty state.
+    skimb.nn.DifficultySampling : The same inside a skorch training loop.
+    imblearn.over_sampling.RandomOverSampler : Class-level random resampling.
+
+    References
+    ----------
+    .. [1] S. Yu, J. Guo, R. Zhang, Y. Fan, Z. Wang and X. Cheng, "A
+       Re-Balancing Strategy for Class-Imbalanced Classification Based on
+       Instance Difficulty", CVPR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from imblearn.pipeline import make_pipeline
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression, SGDClassifier
+    >>> from skimb.difficulty import DifficultyResampler
+    >>> X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
+    >>> sgd = SGDClassifier(loss="log_loss", random_state=0)
+    >>> sampler = DifficultyResampler(sgd, n_epochs=5, random_state=0)
+    >>> X_res, y_res = sampler.fit_resample(X, y)
+    >>> X_res.shape, sampler.difficulty_.shape
+    ((300, 20), (300,))
+    >>> model = make_pipeline(sampler, LogisticRegression()).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
+    """
+
+    _sampling_type = "bypass"
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["partial_fit", "predict_proba"]), None],
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
+        "prior": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator=None, *, n_epochs=20, prior=1.0, random_state=None):
+        super().__init__()
+        self.estimator = estimator
+        self.n_epochs = n_epochs
+        self.prior = prior
+        self.random_state = random_state
+
+    def _make_estimator(self, rng):
+        if self.estimator is None:
+            # Imported here: skimb.nn imports this subpackage's state class.
+            from skimb.nn import NetClassifier
+
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            return NetClassifier(max_epochs=1, random_state=seed)
+        estimator = clone(self.estimator)
+        if "max_epochs" in estimator.get_params(deep=False):
+            estimator.set_params(max_epochs=1)
+        return estimator
+
+    def _fit_resample(self, X, y):
+        rng = check_random_state(self.random_state)
+        self.estimator_ = self._make_estimator(rng)
+        classes = np.unique(y)
+        n_samples = len(y)
+        state = InstanceDifficulty(prior=self.prior)
+        sample = np.arange(n_samples)
+        for _ in range(self.n_epochs):
+            self.estimator_.partial_fit(
+                _safe_indexing(X, sample), y[sample], classes=classes
+            )
+            proba = self.estimator_.predict_proba(X)
+            state.update(proba, np.searchsorted(self.estimator_.classes_, y))
+            sample = rng.choice(n_samples, size=n_samples, p=state.weights())
+        self.difficulty_ = state.difficulty()
+        self.sample_indices_ = sample
+        return _safe_indexing(X, sample), y[sample]

@@ -1,0 +1,142 @@
+"""DifficultySampling: per-epoch instance-difficulty sampling as a skorch callback."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils import check_random_state
+from skorch.callbacks import Callback
+from skorch.utils import multi_indexing
+from torch.utils.data import Subset
+
+from skimb.difficulty._instance_difficulty import InstanceDifficulty
+
+
+class DifficultySampling(Callback):
+    """Draw each epoch's training sample by instance difficulty.
+
+    After every epoch the callback predicts the probabilities of the training
+    instances (the validation part of skorch's ``train_split`` is left out),
+    updates their :class:`~skimb.difficulty.InstanceDifficulty` and draws the
+    next epoch's sample, ``N`` instances with replacement, with probabilities
+    proportional to the difficulties. The first epoch sees the training data
+    as it is. The state persists across ``partial_fit`` calls on the same
+    data and is reset when the net is (re-)initialised.
+
+    Parameters
+    ----------
+    prior : float, default=1.0
+        The prior ``c > 0`` of the difficulty ratio.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws; an int makes them reproducible across fits.
+
+    Attributes
+    ----------
+    state_ : InstanceDifficulty
+        The accumulators of the training instances.
+    difficulty_ : ndarray of shape (n_train,)
+        The difficulty of each training instance after the last epoch.
+    train_indices_ : ndarray of shape (n_train,)
+        Positions in the fitted ``X`` of the training instances (all rows when
+        ``train_split`` is None).
+    sample_indices_ : ndarray of shape (n_train,)
+        Positions in the fitted ``X`` of the sample drawn for the next epoch.
+
+    See Also
+    --------
+    skimb.difficulty.DifficultyResampler : The same algorithm as an
+        imbalanced-learn sampler around any ``partial_fit`` classifier.
+    skimb.difficulty.InstanceDifficulty : The difficulty state.
+
+    Notes
+    -----
+    The net's history records ``difficulty_max`` and ``difficulty_min`` each
+    epoch. Scoring the training instances costs one inference pass per epoch.
+
+    References
+    ----------
+    .. [1] S. Yu, J. Guo, R. Zhang, Y. Fan, Z. Wang and X. Cheng, "A
+       Re-Balancing Strategy for Class-Imbalanced Classification Based on
+       Instance Difficulty", CVPR 2022.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skimb.nn import DifficultySampling, NetClassifier
+    >>> X, y = make_classification(n_samples=200, weights=[0.9], random_state=0)
+    >>> sampling = DifficultySampling(random_state=0)
+    >>> net = NetClassifier(max_epochs=3, callbacks=[sampling], random_state=0)
+    >>> net = net.fit(X, y)
+    >>> sampling.difficulty_.shape, sampling.sample_indices_.shape
+    ((200,), (200,))
+    >>> len(net.history[:, "difficulty_max"])
+    3
+    """
+
+    def __init__(self, *, prior=1.0, random_state=None):
+        self.prior = prior
+        self.random_state = random_state
+
+    def initialize(self):
+        if not (isinstance(self.prior, Real) and self.prior > 0):
+            raise ValueError(f"prior must be a number > 0; got prior={self.prior!r}.")
+        self.rng_ = check_random_state(self.random_state)
+        for name in ("state_", "difficulty_", "train_indices_", "sample_indices_"):
+            self.__dict__.pop(name, None)
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if y is None:
+            raise ValueError(
+                "DifficultySampling needs the labels y passed to fit; got y=None."
+            )
+        self.fit_data_ = (X, np.asarray(y))
+        self.dataset_ = None
+
+    def _bind(self, dataset):
+        """Remember the un-resampled training part of a new training dataset."""
+        X, y = self.fit_data_
+        if isinstance(dataset, Subset):
+            base = np.asarray(dataset.indices)
+        elif hasattr(dataset, "X") and hasattr(dataset, "y"):
+            base = np.arange(len(y))
+            self.original_data_ = (dataset.X, dataset.y)
+        else:
+            raise TypeError(
+                "DifficultySampling needs a skorch Dataset or a torch Subset as "
+                f"training data; got {type(dataset).__name__}."
+            )
+        self.dataset_ = dataset
+        self.X_train_ = multi_indexing(X, base) if isinstance(dataset, Subset) else X
+        self.y_train_ = y[base]
+        if not np.array_equal(getattr(self, "train_indices_", None), base):
+            # New training data: fresh accumulators, uniform reference p_0.
+            self.state_ = InstanceDifficulty(prior=self.prior)
+            self.__dict__.pop("sample_indices_", None)
+        self.train_indices_ = base
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if dataset_train is not self.dataset_:
+            self._bind(dataset_train)
+        if not hasattr(self, "sample_indices_"):
+            return
+        if isinstance(dataset_train, Subset):
+            dataset_train.indices = self.sample_indices_
+        else:
+            X, y = self.original_data_
+            draw = self.sample_indices_
+            dataset_train.X = multi_indexing(X, draw, dataset_train.X_indexing)
+            dataset_train.y = multi_indexing(y, draw, dataset_train.y_indexing)
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        proba = np.asarray(net.predict_proba(self.X_train_), dtype=np.float64)
+        self.state_.update(proba, self.y_train_)
+        self.difficulty_ = self.state_.difficulty()
+        n_train = len(self.train_indices_)
+        draw = self.rng_.choice(n_train, size=n_train, p=self.state_.weights())
+        self.sample_indices_ = self.train_indices_[draw]
+        net.history.record("difficulty_max", float(self.difficulty_.max()))
+        net.history.record("difficulty_min", float(self.difficulty_.min()))
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        for name in ("fit_data_", "dataset_", "original_data_", "X_train_", "y_train_"):
+            self.__dict__.pop(name, None)

@@ -1,0 +1,162 @@
+"""Tests of DifficultyResampler."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from imblearn.pipeline import make_pipeline
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.naive_bayes import GaussianNB
+from sklearn.svm import LinearSVC
+
+from skimb.difficulty import DifficultyResampler
+from skimb.nn import NetClassifier
+
+
+@pytest.fixture
+def data():
+    X, y = make_classification(
+        n_samples=240, n_features=5, n_informative=3, weights=[0.75], random_state=1
+    )
+    return X, y
+
+
+def _sgd():
+    return SGDClassifier(loss="log_loss", random_state=0)
+
+
+def test_algorithm_one_by_hand(data):
+    """Check every epoch against a loop written from the paper's Algorithm 1."""
+    X, y = data
+    sampler = DifficultyResampler(_sgd(), n_epochs=4, prior=0.5, random_state=3)
+    X_res, y_res = sampler.fit_resample(X, y)
+
+    rng = np.random.RandomState(3)
+    model = _sgd()
+    unlearn, learn = np.zeros(len(y)), np.zeros(len(y))
+    previous = np.full((len(y), 2), 0.5)
+    rows = np.arange(len(y))
+    for _ in range(4):
+        model.partial_fit(X[rows], y[rows], classes=[0, 1])
+        proba = np.clip(model.predict_proba(X), 1e-7, 1)
+        psi = (proba - previous) * np.log(proba / previous)
+        for i in range(len(y)):
+            for j in range(2):
+                away = (
+                    proba[i, j] < previous[i, j]
+                    if j == y[i]
+                    else (proba[i, j] > previous[i, j])
+                )
+                if away:
+                    unlearn[i] += psi[i, j]
+                else:
+                    learn[i] += psi[i, j]
+        previous = proba
+        difficulty = (0.5 + unlearn) / (0.5 + learn)
+        rows = rng.choice(len(y), size=len(y), p=difficulty / difficulty.sum())
+
+    np.testing.assert_allclose(sampler.difficulty_, difficulty, rtol=1e-10)
+    np.testing.assert_array_equal(sampler.sample_indices_, rows)
+    np.testing.assert_array_equal(X_res, X[rows])
+    np.testing.assert_array_equal(y_res, y[rows])
+    np.testing.assert_allclose(sampler.estimator_.coef_, model.coef_)
+
+
+def test_noisy_labels_are_harder():
+    """Check that instances with flipped labels end up harder than the rest."""
+    X, y = make_classification(
+        n_samples=400,
+        n_features=4,
+        n_informative=4,
+        n_redundant=0,
+        class_sep=2.0,
+        random_state=0,
+    )
+    flipped = np.random.RandomState(0).rand(len(y)) < 0.1
+    y_noisy = np.where(flipped, 1 - y, y)
+    sgd = SGDClassifier(
+        loss="log_loss", learning_rate="constant", eta0=0.01, random_state=0
+    )
+    sampler = DifficultyResampler(sgd, n_epochs=15, random_state=0)
+    sampler.fit_resample(X, y_noisy)
+    difficulty = sampler.difficulty_
+    assert difficulty[flipped].mean() > 1 > difficulty[~flipped].mean()
+    assert difficulty[flipped].mean() > 1.2 * difficulty[~flipped].mean()
+    # the sample favours them: more copies than their share of the data
+    share = np.isin(sampler.sample_indices_, np.flatnonzero(flipped)).mean()
+    assert share > 1.3 * flipped.mean()
+
+
+def test_reproducible_and_estimator_untouched(data):
+    """Check that random_state fixes the output and the estimator is cloned."""
+    X, y = data
+    estimator = _sgd()
+    first = DifficultyResampler(estimator, n_epochs=3, random_state=0)
+    second = clone(first)
+    X1, y1 = first.fit_resample(X, y)
+    X2, y2 = second.fit_resample(X, y)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(y1, y2)
+    assert not hasattr(estimator, "coef_")
+    other = DifficultyResampler(estimator, n_epochs=3, random_state=1)
+    assert not np.array_equal(other.fit_resample(X, y)[1], y1)
+
+
+def test_default_net_classifier_string_labels(data):
+    """Check the default NetClassifier: one epoch per call, labels kept."""
+    X, y = data
+    labels = np.array(["no", "yes"])[y]
+    sampler = DifficultyResampler(n_epochs=3, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, labels)
+    assert isinstance(sampler.estimator_, NetClassifier)
+    assert len(sampler.estimator_.history) == 3
+    np.testing.assert_array_equal(y_res, labels[sampler.sample_indices_])
+    again = DifficultyResampler(n_epochs=3, random_state=0).fit_resample(X, labels)
+    np.testing.assert_array_equal(again[0], X_res)
+
+
+def test_net_estimator_set_to_one_epoch(data):
+    """Check that a given skorch net trains one epoch per algorithm epoch."""
+    X, y = data
+    net = NetClassifier(max_epochs=50, random_state=0)
+    sampler = DifficultyResampler(net, n_epochs=2, random_state=0)
+    sampler.fit_resample(X, y)
+    assert len(sampler.estimator_.history) == 2
+    assert net.max_epochs == 50
+
+
+def test_pipeline_and_multiclass():
+    """Check use in an imblearn Pipeline on three classes, sparse input too."""
+    X, y = make_classification(
+        n_samples=300,
+        n_classes=3,
+        n_informative=4,
+        weights=[0.6, 0.3],
+        random_state=0,
+    )
+    model = make_pipeline(
+        DifficultyResampler(GaussianNB(), n_epochs=3, random_state=0),
+        LogisticRegression(),
+    ).fit(X, y)
+    assert model.score(X, y) > 0.6
+    sampler = DifficultyResampler(_sgd(), n_epochs=2, random_state=0)
+    X_res, _ = sampler.fit_resample(sp.csr_matrix(X), y)
+    assert sp.issparse(X_res) and X_res.shape == X.shape
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"prior": 0}, "prior"),
+        ({"prior": -2.0}, "prior"),
+        ({"n_epochs": 0}, "n_epochs"),
+        ({"n_epochs": 1.5}, "n_epochs"),
+        ({"estimator": SGDClassifier(loss="hinge")}, "predict_proba"),
+        ({"estimator": LinearSVC()}, "partial_fit"),
+    ],
+)
+def test_bad_parameters(data, params, match):
+    """Check that bad parameters raise errors that name them."""
+    with pytest.raises(ValueError, match=match):
+        DifficultyResampler(**params).fit_resample(*data)
