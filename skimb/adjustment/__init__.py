@@ -1,5 +1,6 @@
 """Bias adjustment of a model's imbalance state to a user's metric."""
 
+from ._classifier import BiasAdjustedClassifier
 from ._solve import solve_bias
 
-__all__ = ["solve_bias"]
+__all__ = ["BiasAdjustedClassifier", "solve_bias"]

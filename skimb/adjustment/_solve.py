@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
 # Rows per chunk: a chunk of logits holds about this many entries, so the
@@ -102,7 +103,36 @@ def _pass_torch(logits, bias, *, hessian):
     )
 
 
-def solve_bias(logits, target, *, tol=1e-6, max_iter=50, return_n_iter=False):
+def _binary_outer(mean_s, mean_s2):
+    cross = mean_s - mean_s2
+    return np.array([[1 - 2 * mean_s + mean_s2, cross], [cross, mean_s2]])
+
+
+def _pass_margin_numpy(data, bias, *, hessian):
+    """The same pass for two classes, from the margins ``z1 - z0``."""
+    margins, mean_first = data
+    x = margins + (bias[1] - bias[0])
+    s = expit(x)
+    value = mean_first + bias[0] + float(np.mean(np.logaddexp(0.0, x)))
+    mean_s = float(s.mean())
+    mean_s2 = float(np.mean(s * s)) if hessian else 0.0
+    return value, np.array([1 - mean_s, mean_s]), _binary_outer(mean_s, mean_s2)
+
+
+def _pass_margin_torch(data, bias, *, hessian):
+    margins, mean_first = data
+    with torch.no_grad():
+        x = margins + float(bias[1] - bias[0])
+        s = torch.sigmoid(x)
+        value = mean_first + bias[0] + float(torch.nn.functional.softplus(x).mean())
+        mean_s = float(s.mean())
+        mean_s2 = float((s * s).mean()) if hessian else 0.0
+    return value, np.array([1 - mean_s, mean_s]), _binary_outer(mean_s, mean_s2)
+
+
+def solve_bias(
+    logits, target, *, tol=1e-6, max_iter=50, bias0=None, return_n_iter=False
+):
     """Return the bias that moves the mean softmax of ``logits`` to ``target``.
 
     The bias ``b`` minimises the convex function
@@ -125,6 +155,9 @@ def solve_bias(logits, target, *, tol=1e-6, max_iter=50, return_n_iter=False):
         Stop when ``max |P(b) - target| <= tol``.
     max_iter : int, default=50
         Maximum number of Newton steps.
+    bias0 : array-like of shape (n_classes,) or None, default=None
+        Starting bias (for example the solution for a nearby target); None
+        starts from ``ln target - ln P(0)``, which costs one more pass.
     return_n_iter : bool, default=False
         Also return the number of passes over the logits.
 
@@ -134,7 +167,8 @@ def solve_bias(logits, target, *, tol=1e-6, max_iter=50, return_n_iter=False):
         The bias, with the gauge ``sum(bias) == 0``, as float64: a numpy
         array for numpy input, a tensor on the logits' device for torch input.
     n_passes : int
-        Passes over the logits (the first one computes ``P(0)``); only when
+        Passes over the logits (without ``bias0``, the first one computes
+        ``P(0)``); only when
         ``return_n_iter=True``.
 
     Raises
@@ -187,14 +221,33 @@ def solve_bias(logits, target, *, tol=1e-6, max_iter=50, return_n_iter=False):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
     n_classes = logits.shape[1]
     target = check_target(target, n_classes)
-    run_pass = _pass_torch if is_torch else _pass_numpy
+    if n_classes == 2:
+        # Two classes: one pass is a sigmoid of the margins.
+        if is_torch:
+            with torch.no_grad():
+                first = logits[:, 0].to(torch.float64)
+                data = (logits[:, 1].to(torch.float64) - first, float(first.mean()))
+            run_pass = _pass_margin_torch
+        else:
+            first = logits[:, 0].astype(np.float64)
+            data = (logits[:, 1].astype(np.float64) - first, float(first.mean()))
+            run_pass = _pass_margin_numpy
+    else:
+        data = logits
+        run_pass = _pass_torch if is_torch else _pass_numpy
 
-    _, state, _ = run_pass(logits, np.zeros(n_classes), hessian=False)
-    n_passes = 1
-    # Warm start: exact when the softmax moves every row alike.
-    bias = np.log(target) - np.log(np.maximum(state, 1e-12))
+    n_passes = 0
+    if bias0 is None:
+        _, state, _ = run_pass(data, np.zeros(n_classes), hessian=False)
+        n_passes += 1
+        # Warm start: exact when the softmax moves every row alike.
+        bias = np.log(target) - np.log(np.maximum(state, 1e-12))
+    else:
+        if isinstance(bias0, torch.Tensor):
+            bias0 = bias0.detach().cpu().numpy()
+        bias = np.array(bias0, dtype=np.float64).reshape(n_classes)
     bias -= bias.mean()
-    value, state, outer = run_pass(logits, bias, hessian=True)
+    value, state, outer = run_pass(data, bias, hessian=True)
     value -= target @ bias
     n_passes += 1
     ones = np.full((n_classes, n_classes), 1.0 / n_classes)
@@ -213,7 +266,7 @@ def solve_bias(logits, target, *, tol=1e-6, max_iter=50, return_n_iter=False):
         length = 1.0
         while True:
             candidate = bias + length * step
-            new_value, new_state, new_outer = run_pass(logits, candidate, hessian=True)
+            new_value, new_state, new_outer = run_pass(data, candidate, hessian=True)
             new_value -= target @ candidate
             n_passes += 1
             # Armijo condition; near the minimum f is flat to rounding, so a

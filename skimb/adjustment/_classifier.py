@@ -1,0 +1,436 @@
+"""BiasAdjustedClassifier: move a model's imbalance state to the best one."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import StratifiedShuffleSplit, check_cv
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNet
+from skorch.dataset import ValidSplit
+
+from ..metrics import get_scorer
+from ..nn._classifier import NetClassifier
+from ._search import imbalance_state, resolve_fixed_target, search_target
+from ._solve import solve_bias
+
+_SCORE_METHODS = ("logits", "predict_proba", "decision_function")
+
+
+def _raw_logits(estimator, X, n_classes):
+    """Logits of a fitted classifier: its own, log-probabilities or decisions."""
+    if hasattr(estimator, "logits"):
+        z = estimator.logits(X)
+    elif hasattr(estimator, "predict_proba"):
+        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+        z = np.log(np.clip(proba, np.finfo(np.float64).tiny, None))
+    else:
+        z = np.asarray(estimator.decision_function(X), dtype=np.float64)
+        if z.ndim == 1:
+            z = np.column_stack([np.zeros_like(z), z])
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] != n_classes:
+        raise ValueError(
+            f"{type(estimator).__name__} returned scores of shape {z.shape}; "
+            f"expected one column per class ({n_classes})."
+        )
+    return z
+
+
+class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
+    """Classifier whose bias moves its imbalance state to the best one.
+
+    A classifier trained on imbalanced data leans toward the majority: the
+    mean of its predicted probabilities, its *model imbalance state* (MIS),
+    sits near the class priors. Adding a bias ``b`` to its logits moves the
+    MIS and nothing else. This meta-estimator chooses the target MIS that
+    maximises the user's metric on validation data, solves the bias that
+    reaches it exactly (:func:`solve_bias`) and predicts with the adjusted
+    logits, as in the seed paper.
+
+    How it fits, exactly:
+
+    1. Validation. With ``cv`` folds (an int or a splitter) a clone of the
+       estimator is trained on each training part; with a float, on one
+       stratified holdout split; with an already fitted estimator wrapped in
+       :class:`~sklearn.frozen.FrozenEstimator` (as ``estimator`` or as
+       ``cv``) nothing is trained and the data given to :meth:`fit` is the
+       validation data.
+    2. Search. For a candidate target, the bias of each fold model is solved
+       on the logits of its training part (where the paper measures the
+       MIS; with a frozen estimator, on the validation data itself) and
+       applied to the logits of its validation part. The adjusted
+       predictions of all folds are pooled and scored once, so that a small
+       minority does not make the choice noisy.
+
+       - ``search="decimal"``, binary: the paper's grid of minority
+         probabilities 0.1, ..., 0.9, then steps of 0.01 around the best,
+         then steps of 0.001 around the new best.
+       - ``search="exact"``, binary: every decision the target can make.
+         Each validation row changes class at one *critical target*; one
+         sort of them gives the pooled score at every threshold, and the
+         chosen target lies midway between two critical targets.
+       - three or more classes (``search="decimal"``): a coordinate search
+         in log-space from the best of the uniform target, the training
+         prior and the model's own MIS; each entry in turn is multiplied by
+         ``10 ** (a * h)``, ``a`` in (-2, -1, 1, 2), and the move is kept
+         when the score improves; sweeps repeat until none improves, with
+         ``h`` = 0.5, then 0.1, then 0.02.
+    3. Final model. With ``refit=True`` the estimator is trained on all the
+       data and the bias solved for the chosen target on its logits of all
+       the data; with ``refit=False`` (one validation split only) the model
+       of that split is kept with the bias solved on its training part.
+
+    With ``per_epoch=True`` and a skorch network, the network is trained once
+    with the :class:`skimb.nn.BiasAdjustment` callback, which runs the
+    search after every epoch on its validation split (its ``train_split``,
+    made from ``cv`` when unset) and keeps the best epoch and its bias
+    (the paper's training strategy); ``refit`` is then ignored.
+
+    Parameters
+    ----------
+    estimator : classifier or None, default=None
+        The base model; ``None`` means :class:`skimb.nn.NetClassifier`. Its
+        scores are its ``logits`` when it has them, else the logarithm of
+        ``predict_proba``, else ``decision_function``.
+    scoring : str or callable, default="gmean"
+        The metric to maximise; any name of :func:`skimb.metrics.get_scorer`
+        or a scorer ``scorer(estimator, X, y)``.
+    target : "search", "balanced", "prior", float or array-like, \
+            default="search"
+        The target MIS: searched, uniform, the training class frequencies, a
+        float (the minority-class probability of a binary problem) or an
+        array on the simplex in the order of ``classes_`` (entries at least
+        1e-4).
+    search : {"decimal", "exact"}, default="decimal"
+        The search for ``target="search"``; ``"exact"`` is for binary
+        problems and the scorings "accuracy", "balanced_accuracy", "gmean"
+        and "minority_f1", which are computed from confusion counts.
+    cv : int, float, cross-validation generator, iterable or \
+            FrozenEstimator, default=5
+        The validation, as described above. An int is a number of stratified
+        folds; a float in (0, 1) the fraction of one stratified holdout.
+    per_epoch : bool, default=False
+        Adjust after every epoch of a skorch network and keep the best one.
+    refit : bool, default=True
+        Train the final model on all the data (needs no single split).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the holdout split when ``cv`` is a float.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted base model (the frozen one as given).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    bias_ : ndarray of shape (n_classes,)
+        Bias added to the model's logits (sums to zero).
+    target_ : ndarray of shape (n_classes,)
+        The chosen target MIS.
+    imbalance_state_ : dict
+        ``"before"`` and ``"after"``: the MIS of the final model on the data
+        where the bias is solved, without and with the bias.
+    best_score_ : float
+        Pooled validation score of the chosen target.
+    search_results_ : dict of ndarray
+        ``"target"`` (n_candidates, n_classes) and ``"score"``
+        (n_candidates,) of the candidates scored; for binary problems also
+        ``"minority_probability"``, and candidates sorted by it. For the
+        exact search, 101 evenly spaced thresholds and the best one.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    See Also
+    --------
+    skimb.adjustment.solve_bias : The exact bias solve.
+    skimb.nn.BiasAdjustment : The per-epoch callback.
+    sklearn.model_selection.TunedThresholdClassifierCV : Tunes a binary
+        decision threshold by the same kind of validation.
+
+    References
+    ----------
+    .. [1] "Regulating imbalanced deep models with user-specified metrics":
+       model imbalance state (Eq. 4), bias adjustment (Eq. 5), the decimal
+       search and the per-epoch training strategy (Section 3.3).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skimb.adjustment import BiasAdjustedClassifier
+    >>> X, y = make_classification(n_samples=600, weights=[0.9], random_state=0)
+    >>> clf = BiasAdjustedClassifier(LogisticRegression(), cv=3).fit(X, y)
+    >>> clf.search_results_["score"].shape
+    (35,)
+    >>> bool(clf.imbalance_state_["after"][1] > clf.imbalance_state_["before"][1])
+    True
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"]), None],
+        "scoring": [str, callable],
+        "target": [
+            StrOptions({"search", "balanced", "prior"}),
+            Interval(Real, 0, 1, closed="neither"),
+            "array-like",
+        ],
+        "search": [StrOptions({"decimal", "exact"})],
+        "cv": [
+            "cv_object",
+            Interval(Real, 0, 1, closed="neither"),
+            FrozenEstimator,
+        ],
+        "per_epoch": ["boolean"],
+        "refit": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        scoring="gmean",
+        target="search",
+        search="decimal",
+        cv=5,
+        per_epoch=False,
+        refit=True,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.scoring = scoring
+        self.target = target
+        self.search = search
+        self.cv = cv
+        self.per_epoch = per_epoch
+        self.refit = refit
+        self.random_state = random_state
+
+    def _base_estimator(self):
+        if isinstance(self.cv, FrozenEstimator):
+            return self.cv
+        return NetClassifier() if self.estimator is None else self.estimator
+
+    def _splits(self, X, y):
+        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
+            splitter = StratifiedShuffleSplit(
+                n_splits=1, test_size=self.cv, random_state=self.random_state
+            )
+        else:
+            splitter = check_cv(self.cv, y, classifier=True)
+        splits = list(splitter.split(X, y))
+        if not self.refit and len(splits) > 1:
+            raise ValueError(
+                f"refit=False keeps the model of a single validation split; cv="
+                f"{self.cv!r} gives {len(splits)} splits. Use a float cv, a "
+                f"FrozenEstimator or refit=True."
+            )
+        n_classes = len(self.classes_)
+        for train, valid in splits:
+            for name, part in (("validation", valid), ("training", train)):
+                present = np.unique(y[part])
+                if present.size < n_classes:
+                    missing = np.setdiff1d(np.arange(n_classes), present)
+                    raise ValueError(
+                        f"A {name} split of cv={self.cv!r} lacks class(es) "
+                        f"{self.classes_[missing].tolist()}; use a larger "
+                        f"validation fraction or fewer folds."
+                    )
+        return splits
+
+    @_fit_context(
+        # the estimator's parameters are validated when it is fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y):
+        """Fit the model(s), choose the target and solve the bias.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (validation data with a frozen estimator).
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : BiasAdjustedClassifier
+            The fitted classifier.
+        """
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"])
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        y_encoded = np.searchsorted(self.classes_, y)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                f"y has a single class ({self.classes_[0]!r}); "
+                f"{type(self).__name__} needs at least two classes."
+            )
+        prior = np.bincount(y_encoded, minlength=n_classes) / y_encoded.size
+        scorer = get_scorer(self.scoring)
+        resolve_fixed_target(self.target, n_classes, prior)
+        if self.search == "exact" and n_classes > 2:
+            raise ValueError(
+                f"search='exact' is for binary problems; y has {n_classes} "
+                f"classes. Use search='decimal'."
+            )
+        base = self._base_estimator()
+        if not any(hasattr(base, name) for name in _SCORE_METHODS):
+            raise ValueError(
+                f"The estimator {type(base).__name__} has neither predict_proba "
+                f"nor decision_function (nor logits): it gives no scores to "
+                f"adjust."
+            )
+        frozen = isinstance(base, FrozenEstimator)
+        if self.per_epoch:
+            if frozen or not isinstance(base, NeuralNet):
+                raise ValueError(
+                    f"per_epoch=True needs a skorch NeuralNet estimator to train; "
+                    f"got {type(base).__name__}."
+                )
+            return self._fit_per_epoch(base, X, y, scorer)
+
+        if frozen:
+            self.estimator_ = base
+            z = _raw_logits(base, X, n_classes)
+            folds = [(z, z, y_encoded)]
+        else:
+            folds = []
+            for train, valid in self._splits(X, y_encoded):
+                model = clone(base).fit(_safe_indexing(X, train), y[train])
+                folds.append(
+                    (
+                        _raw_logits(model, _safe_indexing(X, train), n_classes),
+                        _raw_logits(model, _safe_indexing(X, valid), n_classes),
+                        y_encoded[valid],
+                    )
+                )
+        self.target_, self.best_score_, self.search_results_ = search_target(
+            folds,
+            target=self.target,
+            search=self.search,
+            scoring=self.scoring,
+            scorer=scorer,
+            classes=self.classes_,
+            prior=prior,
+        )
+        if frozen:
+            z = folds[0][0]
+        elif self.refit:
+            self.estimator_ = clone(base).fit(X, y)
+            z = _raw_logits(self.estimator_, X, n_classes)
+        else:
+            self.estimator_ = model
+            z = folds[0][0]
+        self.bias_ = solve_bias(z, self.target_)
+        self.imbalance_state_ = {
+            "before": imbalance_state(z, np.zeros(n_classes)),
+            "after": imbalance_state(z, self.bias_),
+        }
+        return self
+
+    def _fit_per_epoch(self, base, X, y, scorer):
+        # Imported here: skimb.nn imports skimb.adjustment's search.
+        from ..nn._bias_adjustment import BiasAdjustment
+
+        net = clone(base)
+        if net.train_split is None:
+            net.set_params(
+                train_split=ValidSplit(
+                    self.cv, stratified=True, random_state=self.random_state
+                )
+            )
+        callbacks = list(net.callbacks or [])
+        callbacks.append(
+            (
+                "bias_adjustment",
+                BiasAdjustment(
+                    scoring=self.scoring, target=self.target, search=self.search
+                ),
+            )
+        )
+        net.set_params(callbacks=callbacks)
+        self.estimator_ = net.fit(X, y)
+        self.bias_ = net.ba_bias_
+        self.target_ = net.ba_target_
+        self.best_score_ = net.ba_score_
+        self.search_results_ = net.ba_search_results_
+        self.imbalance_state_ = net.ba_imbalance_state_
+        return self
+
+    def logits(self, X):
+        """Return the adjusted logits: the model's scores plus ``bias_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        logits : ndarray of shape (n_samples, n_classes)
+            Adjusted scores in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        return _raw_logits(self.estimator_, X, len(self.classes_)) + self.bias_
+
+    def decision_function(self, X):
+        """Return the adjusted decision values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For binary problems the adjusted margin of ``classes_[1]`` over
+            ``classes_[0]``, else the adjusted logits (scikit-learn's shape
+            convention).
+        """
+        z = self.logits(X)
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+
+    def predict_proba(self, X):
+        """Return the softmax of the adjusted logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities; their mean over the data where the bias was
+            solved is ``target_``.
+        """
+        return softmax(self.logits(X), axis=1)
+
+    def predict(self, X):
+        """Return the class of largest adjusted logit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        return self.classes_[np.argmax(self.logits(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

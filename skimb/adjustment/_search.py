@@ -1,0 +1,479 @@
+"""Search of the target imbalance state that is best for a metric.
+
+Shared by :class:`~skimb.adjustment.BiasAdjustedClassifier` and the
+:class:`~skimb.nn.BiasAdjustment` callback. A *fold* is a triple
+``(train_logits, valid_logits, valid_y)``: the bias of a candidate target is
+solved on the training logits (where the paper measures the imbalance state)
+and the candidate is scored on the validation logits. Scores are pooled over
+folds: the adjusted validation predictions of every fold are scored together,
+so that a small minority does not make the search noisy.
+"""
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ._solve import MIN_TARGET, check_target, solve_bias
+
+# Above this many rows, binary training margins are compressed into bins of
+# width _BIN_WIDTH (each bin at the mean of its margins): the imbalance state
+# then moves by less than 1e-7 (the curvature of the sigmoid is at most 0.1),
+# and every pass costs the number of bins, not of rows.
+_COMPRESS_ABOVE = 65_536
+_BIN_WIDTH = 1e-3
+# Target tolerance of the solves inside the search.
+_SEARCH_TOL = 1e-8
+# Candidates of the multiclass search: multipliers 10**(a * h) of one entry.
+_MULTICLASS_STEPS = (0.5, 0.1, 0.02)
+_MULTICLASS_SWEEPS = 3
+# Thresholds of the exact search whose target is kept in search_results_.
+_EXACT_RECORDED = 101
+
+
+def _recall(hit, miss):
+    return hit / np.maximum(hit + miss, 1)
+
+
+def _f1(tp, fp, fn):
+    return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+
+
+# Binary metrics as functions of the confusion counts (tp, fn, fp, tn) of
+# the class of index 1, vectorised over thresholds; ``minority`` is the index
+# of the least frequent validation class (as in ``minority_f1_score``).
+_COUNT_METRICS = {
+    "gmean": lambda tp, fn, fp, tn, minority: np.sqrt(
+        _recall(tp, fn) * _recall(tn, fp)
+    ),
+    "balanced_accuracy": lambda tp, fn, fp, tn, minority: (
+        (_recall(tp, fn) + _recall(tn, fp)) / 2
+    ),
+    "accuracy": lambda tp, fn, fp, tn, minority: (tp + tn) / (tp + fn + fp + tn),
+    "minority_f1": lambda tp, fn, fp, tn, minority: (
+        _f1(tp, fp, fn) if minority == 1 else _f1(tn, fn, fp)
+    ),
+}
+EXACT_SCORINGS = tuple(sorted(_COUNT_METRICS))
+
+
+class _LogitsClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier whose input *is* its logits: scores precomputed outputs."""
+
+    def __init__(self, classes):
+        self.classes = classes
+        self.classes_ = classes
+
+    def predict(self, logits):
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def predict_proba(self, logits):
+        return softmax(logits, axis=1)
+
+    def decision_function(self, logits):
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+
+class _Margins:
+    """Binary margins ``z1 - z0`` of training logits and their 1-D solve."""
+
+    def __init__(self, logits):
+        margins = np.asarray(logits[:, 1], dtype=np.float64) - logits[:, 0]
+        self.values, self.weights = margins, None
+        if margins.size > _COMPRESS_ABOVE:
+            low = margins.min()
+            bins = ((margins - low) / _BIN_WIDTH).astype(np.int64)
+            if bins.max() < 4 * margins.size:
+                counts = np.bincount(bins)
+                sums = np.bincount(bins, weights=margins)
+                kept = counts > 0
+                self.values = sums[kept] / counts[kept]
+                self.weights = counts[kept] / margins.size
+        self.state_at_zero = self.state(0.0)[0]
+
+    def state(self, beta):
+        """Mean probability of class 1 at bias ``beta`` and its derivative."""
+        s = expit(self.values + beta)
+        return (
+            np.average(s, weights=self.weights),
+            np.average(s * (1 - s), weights=self.weights),
+        )
+
+    def states(self, betas):
+        """Mean probability of class 1 at each of ``betas`` (chunked)."""
+        betas = np.asarray(betas, dtype=np.float64)
+        out = np.empty(betas.size)
+        step = max(1, (1 << 22) // self.values.size)
+        for start in range(0, betas.size, step):
+            s = expit(self.values[None, :] + betas[start : start + step, None])
+            out[start : start + step] = np.average(s, axis=1, weights=self.weights)
+        return out
+
+    def solve(self, target, beta=None):
+        """The bias ``beta`` of class 1 (class 0 at 0) with state ``target``."""
+        if beta is None:
+            p0 = np.clip(self.state_at_zero, 1e-12, 1 - 1e-12)
+            beta = np.log(target / (1 - target)) - np.log(p0 / (1 - p0))
+        low, high = -np.inf, np.inf
+        for _ in range(200):
+            state, slope = self.state(beta)
+            gap = state - target
+            if abs(gap) <= _SEARCH_TOL:
+                break
+            if gap > 0:
+                high = beta
+            else:
+                low = beta
+            new = beta - gap / slope if slope > 0 else np.nan
+            if not low < new < high:
+                if np.isfinite(low) and np.isfinite(high):
+                    new = (low + high) / 2
+                else:
+                    new = beta - 8.0 if gap > 0 else beta + 8.0
+            beta = new
+        return float(beta)
+
+
+class _BinaryFolds:
+    """Binary folds: margins, sorted validation margins per class, counts."""
+
+    def __init__(self, folds, minority):
+        self.minority = minority
+        self.train = [_Margins(z_train) for z_train, _, _ in folds]
+        self.valid = [
+            np.asarray(z_valid[:, 1], dtype=np.float64) - z_valid[:, 0]
+            for _, z_valid, _ in folds
+        ]
+        self.y = [np.asarray(y) for _, _, y in folds]
+        self._sorted_by_class = None
+        y_all = np.concatenate(self.y)
+        self.n_pos = int(np.sum(y_all == 1))
+        self.n_neg = y_all.size - self.n_pos
+        # minority_f1_score's minority: the least frequent validation class.
+        self.metric_minority = int(self.n_pos < self.n_neg)
+
+    def counts(self, betas):
+        """Pooled (tp, fn, fp, tn) when fold ``f`` has class-1 bias betas[f]."""
+        if self._sorted_by_class is None:
+            self._sorted_by_class = [
+                (np.sort(m[y == 1]), np.sort(m[y == 0]))
+                for m, y in zip(self.valid, self.y, strict=True)
+            ]
+        tp = fp = 0
+        for (pos, neg), beta in zip(self._sorted_by_class, betas, strict=True):
+            # A row is predicted class 1 when its margin + beta > 0.
+            tp += pos.size - np.searchsorted(pos, -beta, side="right")
+            fp += neg.size - np.searchsorted(neg, -beta, side="right")
+        return tp, self.n_pos - tp, fp, self.n_neg - fp
+
+    def pooled_logits(self, betas):
+        margins = np.concatenate(
+            [m + beta for m, beta in zip(self.valid, betas, strict=True)]
+        )
+        return np.column_stack([np.zeros_like(margins), margins])
+
+
+class _Scoring:
+    """Scores adjusted validation logits: by counts when possible."""
+
+    def __init__(self, scoring, scorer, classes, y_valid):
+        self.count_metric = (
+            _COUNT_METRICS.get(scoring) if isinstance(scoring, str) else None
+        )
+        self.scorer = scorer
+        self.holder = _LogitsClassifier(classes)
+        self.y_labels = classes[np.concatenate(y_valid)]
+
+    def logits(self, logits):
+        return float(self.scorer(self.holder, logits, self.y_labels))
+
+
+def _binary_target(r1):
+    return np.array([1.0 - r1, r1])
+
+
+def _search_binary_decimal(folds, scoring, candidates_fn):
+    """Score targets on the paper's decimal grid (or the given fixed ones)."""
+    tried = {}
+    warm = [None] * len(folds.train)
+
+    def evaluate(probabilities):
+        for p in sorted(round(p, 10) for p in probabilities):
+            if p in tried or not MIN_TARGET <= p <= 1 - MIN_TARGET:
+                continue
+            r1 = p if folds.minority == 1 else 1 - p
+            betas = [
+                margins.solve(r1, beta)
+                for margins, beta in zip(folds.train, warm, strict=True)
+            ]
+            warm[:] = betas
+            if scoring.count_metric is not None:
+                score = float(
+                    scoring.count_metric(*folds.counts(betas), folds.metric_minority)
+                )
+            else:
+                score = scoring.logits(folds.pooled_logits(betas))
+            tried[p] = (p, score)
+        return max(tried.values(), key=lambda item: item[1])[0]
+
+    candidates_fn(evaluate)
+    probabilities = np.array([p for p, _ in tried.values()])
+    scores = np.array([s for _, s in tried.values()])
+    return probabilities, scores
+
+
+def _decimal_candidates(evaluate):
+    best = evaluate([a / 10 for a in range(1, 10)])
+    for step in (0.01, 0.001):
+        best = evaluate([best + a * step for a in range(-9, 10) if a])
+
+
+def _search_binary_exact(folds, scoring):
+    """Best of every decision threshold of the pooled validation rows.
+
+    Row ``i`` of fold ``f`` turns to class 1 when the target of class 1
+    exceeds its *critical target* ``c_i = P_f(-m_i)`` (the training state at
+    the bias that puts its margin at zero). Sorting the critical targets once
+    gives every distinct pooled decision; a cumulative sum gives its counts.
+    With one fold, ``c`` decreases with the margin, so the margins are sorted
+    instead and ``c`` is computed only where needed.
+    """
+    if scoring.count_metric is None:
+        raise ValueError(
+            f"search='exact' scores every threshold from confusion counts and "
+            f"supports scoring in {list(EXACT_SCORINGS)}; use search='decimal' "
+            f"for other scorers."
+        )
+    margins = np.concatenate(folds.valid)
+    y = np.concatenate(folds.y)
+    if len(folds.train) == 1:
+        order = np.argsort(-margins, kind="stable")
+        keys = -margins[order]
+        train = folds.train[0]
+
+        def critical(positions):
+            return train.states(-margins[order][positions])
+
+    else:
+        fold_of = np.repeat(np.arange(len(folds.valid)), [m.size for m in folds.valid])
+        c = np.empty(margins.size)
+        for f, train in enumerate(folds.train):
+            c[fold_of == f] = train.states(-margins[fold_of == f])
+        order = np.argsort(c, kind="stable")
+        keys = c[order]
+
+        def critical(positions):
+            return keys[positions]
+
+    n = margins.size
+    tp = np.concatenate([[0], np.cumsum(y[order] == 1)])
+    fp = np.arange(n + 1) - tp
+    scores = scoring.count_metric(
+        tp, folds.n_pos - tp, fp, folds.n_neg - fp, folds.metric_minority
+    ).astype(np.float64)
+    # Boundary k (the first k rows in class 1) exists when rows k-1 and k differ.
+    valid = np.ones(n + 1, dtype=bool)
+    valid[1:n] = keys[:-1] < keys[1:]
+    scores[~valid] = -np.inf
+    best = int(np.argmax(scores))
+    kept = np.flatnonzero(valid)
+    kept = kept[
+        np.linspace(0, kept.size - 1, min(kept.size, _EXACT_RECORDED)).astype(int)
+    ]
+    kept = np.union1d(kept, [best])
+    # Target of boundary k: midway between the critical targets of rows
+    # k-1 and k (0 and 1 beyond the ends).
+    lower = np.zeros(kept.size)
+    upper = np.ones(kept.size)
+    lower[kept > 0] = critical(kept[kept > 0] - 1)
+    upper[kept < n] = critical(kept[kept < n])
+    r1 = np.clip((lower + upper) / 2, MIN_TARGET, 1 - MIN_TARGET)
+    p_minority = r1 if folds.minority == 1 else 1 - r1
+    return p_minority, scores[kept], p_minority[kept == best][0], scores[best]
+
+
+def _search_multiclass(folds, scoring, starts):
+    """Coordinate search over the simplex in log-space, coarse to fine.
+
+    From the best of ``starts``, each entry of the target in turn is
+    multiplied by ``10 ** (a * h)`` for ``a`` in (-2, -1, 1, 2), renormalised,
+    and kept when the pooled score improves; sweeps over all classes repeat
+    (at most 3) until none improves, for ``h`` = 0.5, 0.1 and 0.02 in turn.
+    """
+    train = [z_train for z_train, _, _ in folds]
+    valid = [z_valid for _, z_valid, _ in folds]
+    records = []
+
+    def evaluate(target, warm):
+        biases = [
+            solve_bias(z, target, tol=_SEARCH_TOL, bias0=b0)
+            for z, b0 in zip(train, warm, strict=True)
+        ]
+        pooled = np.concatenate([z + b for z, b in zip(valid, biases, strict=True)])
+        score = scoring.logits(pooled)
+        records.append((target, score))
+        return score, biases
+
+    best_score, best_target, best_biases = -np.inf, None, None
+    for start in starts:
+        score, biases = evaluate(start, [None] * len(train))
+        if score > best_score:
+            best_score, best_target, best_biases = score, start, biases
+    for h in _MULTICLASS_STEPS:
+        for _ in range(_MULTICLASS_SWEEPS):
+            improved = False
+            for j in range(best_target.size):
+                for a in (-2, -1, 1, 2):
+                    target = best_target.copy()
+                    target[j] *= 10.0 ** (a * h)
+                    target /= target.sum()
+                    if target.min() < MIN_TARGET:
+                        continue
+                    shift = np.log(target) - np.log(best_target)
+                    score, biases = evaluate(target, [b + shift for b in best_biases])
+                    if score > best_score + 1e-12:
+                        best_score, best_target = score, target
+                        best_biases, improved = biases, True
+            if not improved:
+                break
+    targets = np.array([t for t, _ in records])
+    scores = np.array([s for _, s in records])
+    return targets, scores, best_target, best_score
+
+
+def search_target(folds, *, target, search, scoring, scorer, classes, prior):
+    """Choose the target imbalance state for ``scoring`` on the folds.
+
+    Parameters
+    ----------
+    folds : list of (train_logits, valid_logits, valid_y)
+        Logits as float arrays with one column per class; ``valid_y`` holds
+        class indices.
+    target : "search", "balanced", "prior", float or array-like
+        What to choose; anything but ``"search"`` is scored, not searched.
+    search : {"decimal", "exact"}
+        The search for ``target="search"``.
+    scoring : str or callable
+        The name given by the user (used to pick a count formula).
+    scorer : callable
+        ``scorer(estimator, X, y)``.
+    classes : ndarray of shape (n_classes,)
+        Class labels, for the scorer.
+    prior : ndarray of shape (n_classes,)
+        Training class frequencies.
+
+    Returns
+    -------
+    target : ndarray of shape (n_classes,)
+        The chosen target.
+    score : float
+        Its pooled validation score.
+    results : dict
+        ``"target"`` (n_candidates, n_classes) and ``"score"``; for binary
+        problems also ``"minority_probability"``.
+    """
+    n_classes = classes.size
+    scoring = _Scoring(scoring, scorer, classes, [y for _, _, y in folds])
+    fixed = resolve_fixed_target(target, n_classes, prior)
+    if n_classes == 2:
+        minority = binary_minority(prior)
+        binary = _BinaryFolds(folds, minority)
+        if fixed is not None:
+            p = [fixed[minority]]
+            probabilities, scores = _search_binary_decimal(
+                binary, scoring, lambda evaluate: evaluate(p)
+            )
+            best_p, best_score = probabilities[0], scores[0]
+        elif search == "exact":
+            probabilities, scores, best_p, best_score = _search_binary_exact(
+                binary, scoring
+            )
+        else:
+            probabilities, scores = _search_binary_decimal(
+                binary, scoring, _decimal_candidates
+            )
+            best = int(np.argmax(scores))
+            best_p, best_score = probabilities[best], scores[best]
+        order = np.argsort(probabilities, kind="stable")
+        probabilities, scores = probabilities[order], scores[order]
+        r1 = probabilities if minority == 1 else 1 - probabilities
+        targets = np.column_stack([1 - r1, r1])
+        r1_best = best_p if minority == 1 else 1 - best_p
+        results = {
+            "target": targets,
+            "score": scores,
+            "minority_probability": probabilities,
+        }
+        return _binary_target(r1_best), float(best_score), results
+    if search == "exact":
+        raise ValueError(
+            f"search='exact' is for binary problems; got {n_classes} classes. "
+            f"Use search='decimal'."
+        )
+    folds = [(np.asarray(a, dtype=np.float64), b, y) for a, b, y in folds]
+    if fixed is not None:
+        pooled = np.concatenate([b + solve_bias(a, fixed) for a, b, _ in folds])
+        score = scoring.logits(pooled)
+        return fixed, score, {"target": fixed[None, :], "score": np.array([score])}
+    states = np.mean([softmax(a, axis=1).mean(axis=0) for a, _, _ in folds], axis=0)
+    starts = [
+        np.full(n_classes, 1.0 / n_classes),
+        _clip_to_simplex(prior),
+        _clip_to_simplex(states),
+    ]
+    targets, scores, best_target, best_score = _search_multiclass(
+        folds, scoring, starts
+    )
+    return best_target, float(best_score), {"target": targets, "score": scores}
+
+
+def imbalance_state(logits, bias):
+    """Mean softmax of ``logits + bias`` (a sigmoid of the margins for two)."""
+    if logits.shape[1] == 2:
+        p1 = float(np.mean(expit(logits[:, 1] - logits[:, 0] + bias[1] - bias[0])))
+        return np.array([1 - p1, p1])
+    return softmax(logits + bias, axis=1).mean(axis=0)
+
+
+def binary_minority(prior):
+    """Index of the minority class of a binary problem (1 on ties)."""
+    return int(prior[1] <= prior[0])
+
+
+def _clip_to_simplex(state):
+    state = np.maximum(np.asarray(state, dtype=np.float64), 2 * MIN_TARGET)
+    return state / state.sum()
+
+
+def resolve_fixed_target(target, n_classes, prior):
+    """The target array for a fixed ``target``; None for ``"search"``."""
+    if isinstance(target, str):
+        if target == "search":
+            return None
+        if target == "balanced":
+            return np.full(n_classes, 1.0 / n_classes)
+        if target == "prior":
+            return _clip_to_simplex(prior)
+        raise ValueError(
+            f"target must be 'search', 'balanced', 'prior', a float or an array "
+            f"on the simplex; got {target!r}."
+        )
+    if np.isscalar(target):
+        if n_classes != 2:
+            raise ValueError(
+                f"A float target is the minority-class probability of a binary "
+                f"problem; with {n_classes} classes give an array of "
+                f"{n_classes} probabilities. Got target={target!r}."
+            )
+        p = float(target)
+        if not MIN_TARGET <= p <= 1 - MIN_TARGET:
+            raise ValueError(
+                f"A float target must be in [{MIN_TARGET}, {1 - MIN_TARGET}]; "
+                f"got {target!r}."
+            )
+        minority = binary_minority(prior)
+        r = np.empty(2)
+        r[minority], r[1 - minority] = p, 1 - p
+        return r
+    return check_target(target, n_classes)
