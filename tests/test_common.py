@@ -4,7 +4,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skimb.difficulty import DifficultyResampler
-from skimb.nn import NetClassifier
+from skimb.nn import LogitAdjustedNet, NetClassifier
 from skimb.regrouping import RegroupingClassifier
 
 # Small, fast configurations of every public estimator.
@@ -19,6 +19,10 @@ ESTIMATORS.append(
         SGDClassifier(loss="log_loss", random_state=0), n_epochs=3, random_state=0
     )
 )
+ESTIMATORS += [
+    LogitAdjustedNet(max_epochs=10, lr=0.01, random_state=0),
+    LogitAdjustedNet(loss="ldam", max_epochs=10, lr=0.01, random_state=0),
+]
 
 # Checks that cannot pass, with the reason.
 _SKORCH_INIT = (
@@ -26,6 +30,7 @@ _SKORCH_INIT = (
 )
 EXPECTED_FAILED_CHECKS = {
     "NetClassifier": {"check_no_attributes_set_in_init": _SKORCH_INIT},
+    "LogitAdjustedNet": {"check_no_attributes_set_in_init": _SKORCH_INIT},
 }
 
 

@@ -1,0 +1,411 @@
+"""LogitAdjustedNet: a NetClassifier trained with an imbalance loss."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.class_weight import compute_class_weight
+
+from ._balanced_softmax_loss import BalancedSoftmaxLoss
+from ._class_weights import class_balanced_weights
+from ._classifier import NetClassifier, _accepts
+from ._focal_loss import FocalLoss
+from ._ldam_loss import LDAMLoss
+from ._logit_adjusted_loss import LogitAdjustedLoss
+from ._mlp import MLP
+from ._vs_loss import VSLoss
+
+# Losses that adjust for the class prior themselves: a post-hoc adjustment on
+# top of them would adjust twice.
+_LOSS_ADJUSTED = ("balanced_softmax", "ldam", "vs")
+
+
+class LogitAdjustedNet(NetClassifier):
+    """Neural network classifier trained with a loss for imbalanced classes.
+
+    A :class:`NetClassifier` whose criterion is chosen by ``loss`` and built
+    from the class counts of the training labels at each fit:
+
+    - ``"logit_adjusted"``: :class:`LogitAdjustedLoss` (cross entropy on
+      ``z + tau * log(pi)``), or with ``adjustment="posthoc"`` plain cross
+      entropy and predictions from ``z - tau * log(pi)``;
+    - ``"ldam"``: :class:`LDAMLoss` on the cosine head it assumes
+      (``module__cosine=True, module__scale=ldam_s`` are set unless given);
+    - ``"vs"``: :class:`VSLoss`; ``"balanced_softmax"``:
+      :class:`BalancedSoftmaxLoss`; ``"focal"``: :class:`FocalLoss`;
+    - ``"cross_entropy"``: :class:`torch.nn.CrossEntropyLoss`.
+
+    ``class_weight`` adds class weights to any of them, from the first epoch
+    or, with ``drw_epoch``, from that epoch on (deferred re-weighting, as in
+    LDAM-DRW). In loss mode predictions use the raw logits; in post-hoc mode
+    :meth:`logits`, :meth:`predict_proba` and :meth:`predict` all use the
+    adjusted ones.
+
+    Parameters
+    ----------
+    module : torch module class or instance, default=MLP
+        The network; it must return one logit per class.
+    loss : {"logit_adjusted", "ldam", "vs", "balanced_softmax", "focal", \
+"cross_entropy"}, default="logit_adjusted"
+        The training loss.
+    tau : float >= 0, default=1.0
+        Strength of the logit adjustment: of the loss for ``"logit_adjusted"``
+        and ``"vs"``, of the post-hoc correction with ``adjustment="posthoc"``.
+    adjustment : {"loss", "posthoc"}, default="loss"
+        Where the prior correction happens. ``"posthoc"`` trains without it
+        (cross entropy for ``"logit_adjusted"``, the focal loss for
+        ``"focal"``) and subtracts ``tau * log(pi)`` from the logits at
+        prediction. Never both: ``"posthoc"`` is refused for the losses that
+        adjust themselves (``"ldam"``, ``"vs"``, ``"balanced_softmax"``).
+    class_weight : dict, {"balanced", "effective_number"} or None, \
+default=None
+        Class weights of the loss: ``"balanced"`` is ``N / (K n_j)`` and a
+        dict maps labels to weights (absent labels get 1), as in
+        :func:`sklearn.utils.class_weight.compute_class_weight`;
+        ``"effective_number"`` is :func:`class_balanced_weights` with
+        ``beta``. The losses average the weighted terms by the sum of the
+        batch's weights, as :class:`torch.nn.CrossEntropyLoss` does.
+    beta : float in [0, 1), default=0.9999
+        Hyperparameter of ``class_weight="effective_number"``.
+    drw_epoch : int >= 0 or None, default=None
+        Deferred re-weighting: the class weights apply only from this (0-based)
+        epoch on; ``None`` applies them from the start. Needs ``class_weight``
+        and must be below ``max_epochs``. Cao et al. use 160 of 200 epochs.
+    ldam_max_m : float in (0, 2], default=0.5
+        Largest LDAM margin, in cosine units.
+    ldam_s : float > 0, default=30.0
+        Scale of the LDAM cosine head (it lives in the head, so that
+        :meth:`predict_proba` is the softmax of what the loss saw).
+    vs_gamma : float >= 0, default=0.3
+        Exponent of the VS loss's multiplicative adjustment.
+    focal_gamma : float >= 0, default=2.0
+        Focusing parameter of the focal loss.
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+        Optimizer of the module parameters.
+    lr : float, default=3e-3
+        Learning rate.
+    max_epochs : int, default=40
+        Number of passes over the training data.
+    batch_size : int, default=128
+        Mini-batch size for training and inference.
+    train_split : callable or None, default=None
+        skorch's validation split; ``None`` trains on all data.
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU.
+    random_state : int or None, default=None
+        Seeds weight initialisation, shuffling and dropout.
+    verbose : int, default=0
+        0 is silent, 1 prints skorch's epoch table.
+    **kwargs
+        Any other argument of :class:`NetClassifier`, such as
+        ``module__hidden_sizes`` or ``criterion__reduction``. The criterion
+        itself is chosen by ``loss``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    class_counts_ : ndarray of shape (n_classes,)
+        Number of training samples of each class (the loss's class counts).
+    class_weight_ : ndarray of shape (n_classes,) or None
+        The class weights in use (from ``drw_epoch`` on, if set).
+    logit_adjustment_ : ndarray of shape (n_classes,) or None
+        ``tau * log(pi)``, subtracted from the outputs by :meth:`logits` in
+        post-hoc mode; ``None`` in loss mode.
+    n_features_in_ : int
+        Number of features seen during fit.
+    criterion_ : torch.nn.Module
+        The loss built for the last fit.
+    module_ : torch.nn.Module
+        The trained network.
+    history : skorch.History
+        Per-epoch records.
+
+    See Also
+    --------
+    NetClassifier : The same network with a criterion of your choice.
+    skimb.BiasAdjustedClassifier : Adjusts the logits to a target imbalance
+        state after training instead.
+
+    References
+    ----------
+    .. [1] A. K. Menon, S. Jayasumana, A. S. Rawat, H. Jain, A. Veit and
+       S. Kumar, "Long-tail learning via logit adjustment", ICLR 2021.
+    .. [2] K. Cao, C. Wei, A. Gaidon, N. Arechiga and T. Ma, "Learning
+       Imbalanced Datasets with Label-Distribution-Aware Margin Loss",
+       NeurIPS 2019.
+    .. [3] Y. Cui, M. Jia, T.-Y. Lin, Y. Song and S. Belongie, "Class-Balanced
+       Loss Based on Effective Number of Samples", CVPR 2019.
+    .. [4] G. R. Kini, O. Paraskevas, S. Oymak and C. Thrampoulidis,
+       "Label-Imbalanced and Group-Sensitive Classification under
+       Overparameterization", NeurIPS 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skimb.nn import LogitAdjustedNet
+    >>> X, y = make_classification(
+    ...     n_samples=300, n_classes=3, n_informative=4, weights=[0.8, 0.15],
+    ...     random_state=0)
+    >>> net = LogitAdjustedNet(max_epochs=5, random_state=0).fit(X, y)
+    >>> net.class_counts_
+    array([240,  45,  15])
+    >>> type(net.criterion_).__name__
+    'LogitAdjustedLoss'
+    >>> ldam = LogitAdjustedNet(
+    ...     loss="ldam", class_weight="effective_number", drw_epoch=3,
+    ...     max_epochs=5, random_state=0).fit(X, y)
+    >>> ldam.module_.cosine, ldam.class_weight_.sum().round(6)
+    (True, np.float64(3.0))
+    """
+
+    _parameter_constraints = {
+        "loss": [
+            StrOptions(
+                {
+                    "logit_adjusted",
+                    "ldam",
+                    "vs",
+                    "balanced_softmax",
+                    "focal",
+                    "cross_entropy",
+                }
+            )
+        ],
+        "tau": [Interval(Real, 0, None, closed="left")],
+        "adjustment": [StrOptions({"loss", "posthoc"})],
+        "class_weight": [None, dict, StrOptions({"balanced", "effective_number"})],
+        "beta": [Interval(Real, 0, 1, closed="left")],
+        "drw_epoch": [None, Interval(Integral, 0, None, closed="left")],
+        "ldam_max_m": [Interval(Real, 0, 2, closed="right")],
+        "ldam_s": [Interval(Real, 0, None, closed="neither")],
+        "vs_gamma": [Interval(Real, 0, None, closed="left")],
+        "focal_gamma": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        module=MLP,
+        *,
+        loss="logit_adjusted",
+        tau=1.0,
+        adjustment="loss",
+        class_weight=None,
+        beta=0.9999,
+        drw_epoch=None,
+        ldam_max_m=0.5,
+        ldam_s=30.0,
+        vs_gamma=0.3,
+        focal_gamma=2.0,
+        optimizer=torch.optim.AdamW,
+        lr=3e-3,
+        max_epochs=40,
+        batch_size=128,
+        train_split=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=None,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.loss = loss
+        self.tau = tau
+        self.adjustment = adjustment
+        self.class_weight = class_weight
+        self.beta = beta
+        self.drw_epoch = drw_epoch
+        self.ldam_max_m = ldam_max_m
+        self.ldam_s = ldam_s
+        self.vs_gamma = vs_gamma
+        self.focal_gamma = focal_gamma
+
+    def _get_param_names(self):
+        # The criterion follows from ``loss``: it is no parameter of its own.
+        return [k for k in super()._get_param_names() if k != "criterion"]
+
+    def _validate_loss_params(self, *, check_epochs):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {name: getattr(self, name) for name in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
+        if self.adjustment == "posthoc" and self.loss in _LOSS_ADJUSTED:
+            raise ValueError(
+                f"adjustment='posthoc' with loss={self.loss!r} would adjust the "
+                "logits twice: that loss already adjusts them during training. "
+                "Use adjustment='loss', or loss='logit_adjusted', 'focal' or "
+                "'cross_entropy' for a post-hoc adjustment."
+            )
+        if self.drw_epoch is not None and self.class_weight is None:
+            raise ValueError(
+                f"drw_epoch={self.drw_epoch} defers class weights, but "
+                "class_weight is None; set class_weight='effective_number' "
+                "(LDAM-DRW) or 'balanced'."
+            )
+        if check_epochs and self.drw_epoch is not None:
+            if self.drw_epoch >= self.max_epochs:
+                raise ValueError(
+                    f"drw_epoch={self.drw_epoch} is beyond the last epoch: with "
+                    f"max_epochs={self.max_epochs} the re-weighting would never "
+                    f"start; choose drw_epoch < {self.max_epochs}."
+                )
+
+    def fit(self, X, y, **fit_params):
+        """Check the loss parameters, then initialise and train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; cast to float32.
+        y : array-like of shape (n_samples,)
+            Class labels of any type; their counts build the loss.
+        **fit_params : dict
+            Passed to the module's ``forward`` and to ``train_split``.
+
+        Returns
+        -------
+        self : LogitAdjustedNet
+            The fitted classifier.
+        """
+        self._validate_loss_params(check_epochs=True)
+        return super().fit(X, y, **fit_params)
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Train the network further, initialising it on the first call.
+
+        The class counts of the first call build the loss; ``drw_epoch``
+        counts the epochs of all calls.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; cast to float32.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like or None, default=None
+            All class labels; each must occur in the first call's ``y``, since
+            the losses need positive class counts.
+        **fit_params : dict
+            Passed to the module's ``forward`` and to ``train_split``.
+
+        Returns
+        -------
+        self : LogitAdjustedNet
+            The fitted classifier.
+        """
+        self._validate_loss_params(check_epochs=False)
+        return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    def get_params_for(self, prefix):
+        params = super().get_params_for(prefix)
+        if prefix == "module" and self.loss == "ldam":
+            for name, value in (("cosine", True), ("scale", self.ldam_s)):
+                if name not in params and _accepts(self.module, name):
+                    params[name] = value
+        return params
+
+    def _loss_factory(self):
+        """Return the criterion class and its data-dependent arguments."""
+        counts = self.class_counts_
+        if self.loss == "cross_entropy" or (
+            self.loss == "logit_adjusted" and self.adjustment == "posthoc"
+        ):
+            return torch.nn.CrossEntropyLoss, {}
+        if self.loss == "logit_adjusted":
+            return LogitAdjustedLoss, {"class_counts": counts, "tau": self.tau}
+        if self.loss == "balanced_softmax":
+            return BalancedSoftmaxLoss, {"class_counts": counts}
+        if self.loss == "ldam":
+            return LDAMLoss, {
+                "class_counts": counts,
+                "max_m": self.ldam_max_m,
+                "s": self.ldam_s,
+            }
+        if self.loss == "vs":
+            return VSLoss, {
+                "class_counts": counts,
+                "gamma": self.vs_gamma,
+                "tau": self.tau,
+            }
+        return FocalLoss, {"gamma": self.focal_gamma}
+
+    def initialize_criterion(self):
+        """Build the criterion named by ``loss`` from the training class counts."""
+        if not hasattr(self, "class_counts_"):
+            raise ValueError(
+                f"{type(self).__name__} builds its loss from the class counts of "
+                "the training labels: call fit or partial_fit, not initialize."
+            )
+        counts = self.class_counts_
+        if self.class_weight is None:
+            self.class_weight_ = None
+        elif isinstance(self.class_weight, str) and (
+            self.class_weight == "effective_number"
+        ):
+            self.class_weight_ = class_balanced_weights(counts, beta=self.beta)
+        else:
+            self.class_weight_ = compute_class_weight(
+                self.class_weight,
+                classes=self.classes_,
+                y=np.repeat(self.classes_, counts),
+            )
+        if self.adjustment == "posthoc":
+            self.logit_adjustment_ = self.tau * np.log(counts / counts.sum())
+        else:
+            self.logit_adjustment_ = None
+        factory, params = self._loss_factory()
+        self.criterion_ = factory(**params, **self.get_params_for("criterion"))
+        return self
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        if self.class_weight_ is None:
+            return
+        # len(history) is the 1-based number of the epoch that starts now.
+        if self.drw_epoch is None or len(self.history) > self.drw_epoch:
+            self.criterion_.weight = torch.as_tensor(
+                self.class_weight_, dtype=torch.float32, device=self.device
+            )
+        else:
+            self.criterion_.weight = None
+
+    def logits(self, X):
+        """Return the logits used for prediction.
+
+        In post-hoc mode these are the network's outputs minus
+        ``logit_adjustment_`` (``tau * log(pi)``); otherwise the raw outputs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        logits : ndarray of shape (n_samples, n_classes)
+            One score per class, in the order of ``classes_``;
+            :meth:`predict_proba` is their softmax.
+        """
+        z = super().logits(X)
+        if self.logit_adjustment_ is None:
+            return z
+        return (z - self.logit_adjustment_).astype(z.dtype)
