@@ -291,7 +291,9 @@ class NetClassifier(NeuralNetClassifier):
 
     def _forward_logits(self, X):
         check_is_fitted(self, "label_encoder_")
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        # skorch's validation scoring (valid_acc) passes its torch Dataset.
+        if not isinstance(X, torch.utils.data.Dataset):
+            X = validate_data(self, X, dtype=np.float32, reset=False)
         return self.forward(X, training=False)
 
     def logits(self, X):
