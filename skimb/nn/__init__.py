@@ -1,6 +1,7 @@
 """Torch modules, losses, skorch networks and callbacks."""
 
 from ._balanced_softmax_loss import BalancedSoftmaxLoss
+from ._bias_adjustment import BiasAdjustment
 from ._class_weights import class_balanced_weights
 from ._classifier import NetClassifier
 from ._difficulty_sampling import DifficultySampling
@@ -13,6 +14,7 @@ from ._vs_loss import VSLoss
 
 __all__ = [
     "BalancedSoftmaxLoss",
+    "BiasAdjustment",
     "DifficultySampling",
     "FocalLoss",
     "LDAMLoss",
