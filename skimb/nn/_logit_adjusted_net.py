@@ -354,6 +354,12 @@ default=None
                 "the training labels: call fit or partial_fit, not initialize."
             )
         counts = self.class_counts_
+        if not np.all(counts > 0):
+            raise ValueError(
+                f"classes {self.classes_[counts == 0].tolist()} have no training "
+                f"sample; {type(self).__name__} needs every class in y (in the "
+                "first call of partial_fit) to build its loss from the counts."
+            )
         if self.class_weight is None:
             self.class_weight_ = None
         elif isinstance(self.class_weight, str) and (

@@ -301,6 +301,14 @@ def test_bad_parameters_fail_at_fit(long_tailed, params, match):
         net.fit(X, y)
 
 
+def test_partial_fit_needs_every_class_first(long_tailed):
+    """Check that a class absent from the first partial_fit call is refused."""
+    X, y = long_tailed
+    seen = y != "tail"
+    with pytest.raises(ValueError, match=r"classes \['tail'\] have no training"):
+        small_net().partial_fit(X[seen], y[seen], classes=np.unique(y))
+
+
 def test_initialize_before_fit_is_refused():
     """Check that initialize without training labels explains why it fails."""
     with pytest.raises(ValueError, match="class counts of the training labels"):
