@@ -1,0 +1,284 @@
+"""Tests of skimb.adjustment.BiasAdjustedClassifier."""
+
+import pickle
+
+import numpy as np
+import pytest
+from imblearn.metrics import geometric_mean_score
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import load_digits, make_classification
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score, f1_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from skimb.adjustment import BiasAdjustedClassifier, solve_bias
+from skimb.datasets import make_long_tailed
+from skimb.metrics import get_scorer
+from skimb.nn import NetClassifier
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(
+        n_samples=600,
+        n_features=6,
+        n_informative=3,
+        weights=[0.9],
+        flip_y=0.05,
+        random_state=0,
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def frozen_model(binary):
+    X, y = binary
+    return LogisticRegression().fit(X[:300], y[:300])
+
+
+def _margins(model, X):
+    proba = np.clip(model.predict_proba(X), np.finfo(float).tiny, None)
+    return np.log(proba[:, 1]) - np.log(proba[:, 0])
+
+
+def _brute_force_best(margins, y, metric):
+    """Best metric over every threshold of the margins, by a plain loop."""
+    cuts = np.r_[np.sort(margins), np.inf]
+    return max(metric(y, (margins >= t).astype(int)) for t in cuts)
+
+
+def _minority_f1(y, pred):
+    return f1_score(y, pred, pos_label=1)
+
+
+@pytest.mark.parametrize(
+    "scoring, metric",
+    [
+        ("gmean", geometric_mean_score),
+        ("minority_f1", _minority_f1),
+        ("balanced_accuracy", balanced_accuracy_score),
+    ],
+)
+def test_exact_search_matches_brute_force(binary, frozen_model, scoring, metric):
+    """Check that the exact search finds the best threshold of a plain loop."""
+    X, y = binary
+    X_val, y_val = X[300:], y[300:]
+    ba = BiasAdjustedClassifier(
+        frozen_model, cv=FrozenEstimator(frozen_model), scoring=scoring, search="exact"
+    ).fit(X_val, y_val)
+    best = _brute_force_best(_margins(frozen_model, X_val), y_val, metric)
+    assert ba.best_score_ == pytest.approx(best, abs=1e-12)
+    # The fitted rule reaches it: the bias is solved on these rows.
+    assert metric(y_val, ba.predict(X_val)) == pytest.approx(best, abs=1e-12)
+
+
+def test_decimal_search_close_to_brute_force(binary, frozen_model):
+    """Check that the decimal search is within 0.01 of the exhaustive optimum."""
+    X, y = binary
+    X_val, y_val = X[300:], y[300:]
+    ba = BiasAdjustedClassifier(FrozenEstimator(frozen_model), search="decimal").fit(
+        X_val, y_val
+    )
+    best = _brute_force_best(_margins(frozen_model, X_val), y_val, geometric_mean_score)
+    assert ba.best_score_ >= best - 0.01
+    assert geometric_mean_score(y_val, ba.predict(X_val)) == pytest.approx(
+        ba.best_score_
+    )
+    probabilities = ba.search_results_["minority_probability"]
+    assert np.all(np.diff(probabilities) > 0)
+    assert ba.target_[1] == pytest.approx(
+        probabilities[np.argmax(ba.search_results_["score"])]
+    )
+    # The paper's grid: tenths, then hundredths, then thousandths.
+    np.testing.assert_allclose(
+        np.arange(1, 10) / 10,
+        np.intersect1d(probabilities.round(6), np.arange(1, 10) / 10),
+    )
+
+
+def test_exact_search_with_folds_beats_a_dense_target_grid(binary):
+    """Check the pooled exact search against a dense grid of targets."""
+    X, y = binary
+    cv = StratifiedKFold(3)
+    ba = BiasAdjustedClassifier(LogisticRegression(), cv=cv, search="exact").fit(X, y)
+    folds = []
+    for train, valid in cv.split(X, y):
+        model = LogisticRegression().fit(X[train], y[train])
+        folds.append((_margins(model, X[train]), _margins(model, X[valid]), y[valid]))
+    grid_best = -np.inf
+    for r1 in np.linspace(0.01, 0.99, 197):
+        preds, truth = [], []
+        for m_train, m_valid, y_valid in folds:
+            z = np.column_stack([np.zeros_like(m_train), m_train])
+            b = solve_bias(z, [1 - r1, r1])
+            preds.append((m_valid + b[1] - b[0] > 0).astype(int))
+            truth.append(y_valid)
+        score = geometric_mean_score(np.concatenate(truth), np.concatenate(preds))
+        grid_best = max(grid_best, score)
+    assert ba.best_score_ >= grid_best - 1e-12
+    decimal = BiasAdjustedClassifier(LogisticRegression(), cv=cv).fit(X, y)
+    assert decimal.best_score_ >= ba.best_score_ - 0.01
+
+
+def test_refit_solves_bias_on_all_training_logits(binary):
+    """Check the refit model's state on the training data is the target."""
+    X, y = binary
+    ba = BiasAdjustedClassifier(LogisticRegression(), cv=3).fit(X, y)
+    assert isinstance(ba.estimator_, LogisticRegression)
+    np.testing.assert_allclose(ba.predict_proba(X).mean(axis=0), ba.target_, atol=1e-6)
+    np.testing.assert_allclose(ba.imbalance_state_["after"], ba.target_, atol=1e-6)
+    plain = LogisticRegression().fit(X, y).predict_proba(X).mean(axis=0)
+    np.testing.assert_allclose(ba.imbalance_state_["before"], plain, atol=1e-9)
+    assert abs(ba.bias_.sum()) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("balanced", [0.5, 0.5]),
+        (0.3, [0.7, 0.3]),
+        ([0.4, 0.6], [0.4, 0.6]),
+    ],
+)
+def test_fixed_targets(binary, target, expected):
+    """Check the balanced, float and array targets are the ones reached."""
+    X, y = binary
+    ba = BiasAdjustedClassifier(LogisticRegression(), target=target, cv=2).fit(X, y)
+    np.testing.assert_allclose(ba.target_, expected)
+    np.testing.assert_allclose(ba.predict_proba(X).mean(axis=0), expected, atol=1e-6)
+    assert ba.search_results_["score"].shape == (1,)
+
+
+def test_prior_target(binary):
+    """Check that target="prior" is the training class frequencies."""
+    X, y = binary
+    ba = BiasAdjustedClassifier(LogisticRegression(), target="prior", cv=2).fit(X, y)
+    np.testing.assert_allclose(ba.target_, np.bincount(y) / y.size)
+
+
+def test_string_labels_and_net_logits(imbalanced_binary):
+    """Check string labels and that a NetClassifier's own logits are adjusted."""
+    X, y = imbalanced_binary
+    net = NetClassifier(max_epochs=3, random_state=0)
+    ba = BiasAdjustedClassifier(net, cv=2).fit(X, y)
+    np.testing.assert_array_equal(ba.classes_, ["majority", "minority"])
+    assert set(ba.predict(X)) <= {"majority", "minority"}
+    np.testing.assert_allclose(
+        ba.logits(X), ba.estimator_.logits(X) + ba.bias_, rtol=1e-6
+    )
+    # The float target is the minority's probability, whatever its label.
+    fixed = BiasAdjustedClassifier(net, cv=2, target=0.4).fit(X, y)
+    np.testing.assert_allclose(fixed.target_, [0.6, 0.4])
+
+
+def test_default_estimator_is_a_net(imbalanced_binary):
+    """Check that estimator=None trains a NetClassifier."""
+    X, y = imbalanced_binary
+    ba = BiasAdjustedClassifier(cv=0.3, refit=False, random_state=0).fit(X, y)
+    assert isinstance(ba.estimator_, NetClassifier)
+
+
+def test_decision_function_estimator(binary):
+    """Check an estimator with decision_function only: scores [0, d]."""
+    X, y = binary
+    ba = BiasAdjustedClassifier(LinearSVC(), cv=2).fit(X, y)
+    d = ba.estimator_.decision_function(X)
+    np.testing.assert_allclose(
+        ba.decision_function(X), d + ba.bias_[1] - ba.bias_[0], atol=1e-9
+    )
+    np.testing.assert_array_equal(ba.predict(X), (ba.decision_function(X) > 0) * 1)
+
+
+def test_multiclass_search_improves_plain_model():
+    """Check the simplex search beats the plain model on long-tailed digits."""
+    X, y = load_digits(return_X_y=True)
+    X, y = make_long_tailed(X / 16, y, imbalance_ratio=20, random_state=0)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(y.size)
+    X, y = X[order], y[order]
+    half = y.size // 2
+    model = LogisticRegression(C=0.05, max_iter=300).fit(X[:half], y[:half])
+    X_val, y_val = X[half:], y[half:]
+    ba = BiasAdjustedClassifier(
+        FrozenEstimator(model), scoring="balanced_accuracy"
+    ).fit(X_val, y_val)
+    plain = balanced_accuracy_score(y_val, model.predict(X_val))
+    adjusted = balanced_accuracy_score(y_val, ba.predict(X_val))
+    assert adjusted == pytest.approx(ba.best_score_)
+    assert adjusted > plain
+    assert ba.search_results_["target"].shape[1] == 10
+    assert "minority_probability" not in ba.search_results_
+
+
+def test_pickle_and_clone(binary):
+    """Check a fitted classifier pickles and clone gives an unfitted copy."""
+    X, y = binary
+    ba = BiasAdjustedClassifier(LogisticRegression(), cv=2, search="exact").fit(X, y)
+    restored = pickle.loads(pickle.dumps(ba))
+    np.testing.assert_array_equal(restored.predict(X), ba.predict(X))
+    copy = clone(ba)
+    assert copy.get_params()["search"] == "exact"
+    assert not hasattr(copy, "bias_")
+
+
+def test_grid_search_over_parameters(binary):
+    """Check GridSearchCV tunes BiasAdjustedClassifier's parameters."""
+    X, y = binary
+    grid = GridSearchCV(
+        BiasAdjustedClassifier(LogisticRegression(), cv=2),
+        {"target": ["balanced", "prior"], "search": ["decimal"]},
+        scoring=get_scorer("gmean"),
+        cv=2,
+    ).fit(X, y)
+    assert grid.best_params_["target"] in ("balanced", "prior")
+    assert grid.best_estimator_.target_.shape == (2,)
+
+
+class _NoScores(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"target": [0.0, 1.0]}, "at least 0.0001"),
+        ({"target": [-0.5, 1.5]}, "at least 0.0001"),
+        ({"target": [0.3, 0.3]}, "sum to 1"),
+        ({"target": [0.2, 0.3, 0.5]}, "one entry per class"),
+        ({"estimator": _NoScores()}, "neither predict_proba nor decision_function"),
+        ({"cv": 0.02}, "lacks class.*larger validation fraction or fewer folds"),
+        ({"per_epoch": True}, "per_epoch=True needs a skorch NeuralNet"),
+        ({"scoring": "not_a_metric"}, "Unknown scoring 'not_a_metric'"),
+        ({"search": "exact", "scoring": "roc_auc"}, "search='decimal' for other"),
+        ({"cv": 3, "refit": False}, "refit=False keeps the model of a single"),
+    ],
+)
+def test_bad_input_binary(params, match):
+    """Check that each bad input raises a ValueError naming the problem."""
+    X, y = make_classification(n_samples=100, weights=[0.95], random_state=0)
+    ba = BiasAdjustedClassifier(LogisticRegression(), random_state=0, cv=2)
+    with pytest.raises(ValueError, match=match):
+        ba.set_params(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"target": 0.2}, "float target is the minority-class probability of a bi"),
+        ({"search": "exact"}, "search='exact' is for binary problems"),
+    ],
+)
+def test_bad_input_multiclass(params, match):
+    """Check the errors that only three or more classes can raise."""
+    X, y = make_classification(
+        n_samples=90, n_classes=3, n_informative=3, random_state=0
+    )
+    with pytest.raises(ValueError, match=match):
+        BiasAdjustedClassifier(LogisticRegression(), cv=2, **params).fit(X, y)

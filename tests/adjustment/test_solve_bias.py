@@ -1,0 +1,109 @@
+"""Tests of skimb.adjustment.solve_bias."""
+
+import numpy as np
+import pytest
+import torch
+
+from skimb.adjustment import solve_bias
+
+
+def _mean_softmax(logits, bias):
+    """Independent float64 mean softmax."""
+    z = np.asarray(logits, dtype=np.float64) + np.asarray(bias, dtype=np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return (p / p.sum(axis=1, keepdims=True)).mean(axis=0)
+
+
+def _targets(n_classes):
+    rest = 1 - 1e-4 * (n_classes - 1)
+    return [
+        np.full(n_classes, 1 / n_classes),
+        np.r_[1e-4, np.full(n_classes - 1, (1 - 1e-4) / (n_classes - 1))],
+        np.r_[np.full(n_classes - 1, 1e-4), rest],
+    ]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n_classes", [2, 5])
+@pytest.mark.parametrize("target_index", [0, 1, 2])
+def test_solve_bias_reaches_target(backend, dtype, n_classes, target_index):
+    """Check that the mean softmax of logits + bias is the target within 1e-6."""
+    rng = np.random.default_rng(n_classes)
+    logits = rng.normal(scale=3.0, size=(3000, n_classes)) + rng.normal(
+        scale=2.0, size=n_classes
+    )
+    logits = logits.astype(dtype)
+    target = _targets(n_classes)[target_index]
+    given = torch.as_tensor(logits) if backend == "torch" else logits
+    bias, n_passes = solve_bias(given, target, return_n_iter=True)
+    if backend == "torch":
+        assert isinstance(bias, torch.Tensor)
+        assert bias.device == given.device
+        bias = bias.numpy()
+    else:
+        assert isinstance(bias, np.ndarray) and bias.dtype == np.float64
+    assert bias.shape == (n_classes,)
+    assert abs(bias.sum()) < 1e-9
+    np.testing.assert_allclose(_mean_softmax(logits, bias), target, rtol=0, atol=1e-6)
+    assert n_passes <= 20
+
+
+def test_solve_bias_few_passes_on_moderate_logits():
+    """Check that Newton with the warm start needs a handful of passes."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(20000, 10))
+    target = np.arange(1, 11) / 55
+    bias, n_passes = solve_bias(logits, target, return_n_iter=True)
+    assert n_passes <= 6
+    np.testing.assert_allclose(_mean_softmax(logits, bias), target, atol=1e-6)
+
+
+def test_solve_bias_numpy_and_torch_agree_and_input_untouched():
+    """Check numpy and torch give the same bias and the logits are unchanged."""
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(500, 3)).astype(np.float32)
+    copy = logits.copy()
+    target = [0.5, 0.3, 0.2]
+    b_numpy = solve_bias(logits, target)
+    b_torch = solve_bias(torch.from_numpy(logits), target).numpy()
+    np.testing.assert_allclose(b_numpy, b_torch, atol=1e-7)
+    np.testing.assert_array_equal(logits, copy)
+
+
+def test_solve_bias_warm_start():
+    """Check that a starting bias gives the same solution."""
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(800, 4))
+    target = [0.1, 0.2, 0.3, 0.4]
+    bias = solve_bias(logits, target)
+    warm = solve_bias(logits, target, bias0=bias + 0.5)
+    np.testing.assert_allclose(warm, bias, atol=1e-5)
+
+
+def test_solve_bias_recovers_a_known_shift():
+    """Check that logits shifted by -c are moved back by +c (up to the gauge)."""
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(2000, 3))
+    shift = np.array([0.7, -0.2, -0.5])
+    target = _mean_softmax(logits, 0.0)
+    bias = solve_bias(logits - shift, target)
+    np.testing.assert_allclose(bias, shift - shift.mean(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "logits, target, match",
+    [
+        (np.zeros((4, 2)), [0.0, 1.0], "at least 0.0001"),
+        (np.zeros((4, 2)), [-0.1, 1.1], "at least 0.0001"),
+        (np.zeros((4, 3)), [0.2, 0.2, 0.2], "sum to 1"),
+        (np.zeros((4, 3)), [0.5, 0.5], "one entry per class"),
+        (np.zeros(4), [0.5, 0.5], "2-D"),
+        (np.array([[0.0, np.nan]]), [0.5, 0.5], "NaN or infinite"),
+    ],
+)
+def test_solve_bias_bad_input(logits, target, match):
+    """Check that bad logits or targets raise a ValueError naming the problem."""
+    with pytest.raises(ValueError, match=match):
+        solve_bias(logits, target)
