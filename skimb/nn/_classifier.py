@@ -9,7 +9,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import EpochScoring, ProgressBar
 
 from ._mlp import MLP
 
@@ -18,6 +18,11 @@ def _resolve_device(device):
     if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
+
+
+def _encoded_accuracy(net, X, y):
+    """Accuracy on skorch's validation split, whose targets are encoded."""
+    return float(np.mean(net.logits(X).argmax(axis=1) == np.asarray(y)))
 
 
 def _accepts(factory, name):
@@ -188,7 +193,14 @@ class NetClassifier(NeuralNetClassifier):
         return params
 
     def get_default_callbacks(self):
-        callbacks = list(super().get_default_callbacks())
+        # skorch's valid_acc compares predict (labels) with the encoded targets
+        # of its validation Dataset; score the encoded argmax instead.
+        callbacks = [
+            (name, EpochScoring(_encoded_accuracy, name=name, lower_is_better=False))
+            if name == "valid_acc"
+            else (name, callback)
+            for name, callback in super().get_default_callbacks()
+        ]
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks

@@ -242,3 +242,16 @@ def test_mlp_cosine_head_is_bounded():
     out = module(torch.randn(16, 3) * 100)
     assert out.abs().max() <= 30.0 + 1e-4
     assert MLP(n_features=3, hidden_sizes=())(torch.zeros(2, 3)).shape == (2, 2)
+
+
+def test_valid_acc_with_string_labels(imbalanced_binary):
+    """Check skorch's validation accuracy is right when labels are strings."""
+    from sklearn.model_selection import StratifiedKFold
+    from skorch.dataset import ValidSplit
+
+    X, y = imbalanced_binary
+    net = small_net(train_split=ValidSplit(3, stratified=True)).fit(X, y)
+    # skorch validates on the first fold of StratifiedKFold(3).
+    _, valid = next(StratifiedKFold(3).split(X, y))
+    expected = np.mean(net.predict(X[valid]) == y[valid])
+    assert net.history[-1, "valid_acc"] == pytest.approx(expected)
