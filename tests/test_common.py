@@ -1,8 +1,9 @@
 """scikit-learn's estimator checks over every public skimb estimator."""
 
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skimb.adjustment import BiasAdjustedClassifier
 from skimb.difficulty import DifficultyResampler
 from skimb.nn import LogitAdjustedNet, NetClassifier
 from skimb.regrouping import RegroupingClassifier
@@ -23,6 +24,8 @@ ESTIMATORS += [
     LogitAdjustedNet(max_epochs=10, lr=0.01, random_state=0),
     LogitAdjustedNet(loss="ldam", max_epochs=10, lr=0.01, random_state=0),
 ]
+
+ESTIMATORS.append(BiasAdjustedClassifier(LogisticRegression(), cv=2))
 
 # Checks that cannot pass, with the reason.
 _SKORCH_INIT = (

@@ -7,7 +7,7 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedShuffleSplit, check_cv
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -271,7 +271,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(
-                f"y has a single class ({self.classes_[0]!r}); "
+                f"y has 1 class ({self.classes_[0]!r}); "
                 f"{type(self).__name__} needs at least two classes."
             )
         prior = np.bincount(y_encoded, minlength=n_classes) / y_encoded.size
@@ -430,9 +430,11 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        return self.classes_[np.argmax(self.logits(X), axis=1)]
+        logits = self.logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        base = self._base_estimator()
+        tags.input_tags.sparse = get_tags(base).input_tags.sparse
         return tags
