@@ -16,7 +16,12 @@ from skorch.dataset import ValidSplit
 
 from ..metrics import get_scorer
 from ..nn._classifier import NetClassifier
-from ._search import imbalance_state, resolve_fixed_target, search_target
+from ._search import (
+    imbalance_state,
+    resolve_fixed_target,
+    search_target,
+    warm_bias,
+)
 from ._solve import solve_bias
 
 _SCORE_METHODS = ("logits", "predict_proba", "decision_function")
@@ -330,7 +335,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.estimator_ = model
             z = folds[0][0]
-        self.bias_ = solve_bias(z, self.target_)
+        self.bias_ = solve_bias(z, self.target_, bias0=warm_bias(z, self.target_))
         self.imbalance_state_ = {
             "before": imbalance_state(z, np.zeros(n_classes)),
             "after": imbalance_state(z, self.bias_),

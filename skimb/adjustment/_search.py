@@ -95,10 +95,10 @@ class _Margins:
     def state(self, beta):
         """Mean probability of class 1 at bias ``beta`` and its derivative."""
         s = expit(self.values + beta)
-        return (
-            np.average(s, weights=self.weights),
-            np.average(s * (1 - s), weights=self.weights),
-        )
+        slope = s * (1 - s)
+        if self.weights is None:
+            return s.mean(), slope.mean()
+        return (s * self.weights).sum(), (slope * self.weights).sum()
 
     def states(self, betas):
         """Mean probability of class 1 at each of ``betas`` (chunked)."""
@@ -434,6 +434,14 @@ def imbalance_state(logits, bias):
         p1 = float(np.mean(expit(logits[:, 1] - logits[:, 0] + bias[1] - bias[0])))
         return np.array([1 - p1, p1])
     return softmax(logits + bias, axis=1).mean(axis=0)
+
+
+def warm_bias(logits, target):
+    """A starting bias for :func:`solve_bias` (binary: from the 1-D solve)."""
+    if logits.shape[1] != 2:
+        return None
+    beta = _Margins(logits).solve(target[1])
+    return np.array([-beta / 2, beta / 2])
 
 
 def binary_minority(prior):
