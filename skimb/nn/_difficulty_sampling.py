@@ -1,14 +1,17 @@
 """DifficultySampling: per-epoch instance-difficulty sampling as a skorch callback."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_random_state
+import torch
+from sklearn.utils import check_random_state, gen_batches
 from skorch.callbacks import Callback
 from skorch.utils import multi_indexing
 from torch.utils.data import Subset
 
 from skimb.difficulty._instance_difficulty import InstanceDifficulty
+
+from ._classifier import NetClassifier
 
 
 class DifficultySampling(Callback):
@@ -28,6 +31,10 @@ class DifficultySampling(Callback):
         The prior ``c > 0`` of the difficulty ratio.
     random_state : int, RandomState instance or None, default=None
         Seeds the draws; an int makes them reproducible across fits.
+    batch_size : int, default=4096
+        Rows per forward pass when a :class:`~skimb.nn.NetClassifier` scores
+        its training instances (directly on tensors, without a data loader);
+        other skorch nets score through their ``predict_proba``.
 
     Attributes
     ----------
@@ -72,13 +79,18 @@ class DifficultySampling(Callback):
     3
     """
 
-    def __init__(self, *, prior=1.0, random_state=None):
+    def __init__(self, *, prior=1.0, random_state=None, batch_size=4096):
         self.prior = prior
         self.random_state = random_state
+        self.batch_size = batch_size
 
     def initialize(self):
         if not (isinstance(self.prior, Real) and self.prior > 0):
             raise ValueError(f"prior must be a number > 0; got prior={self.prior!r}.")
+        if not (isinstance(self.batch_size, Integral) and self.batch_size > 0):
+            raise ValueError(
+                f"batch_size must be an int > 0; got batch_size={self.batch_size!r}."
+            )
         self.rng_ = check_random_state(self.random_state)
         for name in ("state_", "difficulty_", "train_indices_", "sample_indices_"):
             self.__dict__.pop(name, None)
@@ -127,8 +139,19 @@ class DifficultySampling(Callback):
             dataset_train.X = multi_indexing(X, draw, dataset_train.X_indexing)
             dataset_train.y = multi_indexing(y, draw, dataset_train.y_indexing)
 
+    def _predict_proba(self, net):
+        if not isinstance(net, NetClassifier):
+            return net.predict_proba(self.X_train_)
+        # NetClassifier: predict_proba is the softmax of the module's outputs.
+        X = torch.as_tensor(self.X_train_)
+        logits = [
+            net.evaluation_step((X[rows], None))
+            for rows in gen_batches(len(X), self.batch_size)
+        ]
+        return torch.softmax(torch.cat(logits), dim=1).cpu().numpy()
+
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        proba = np.asarray(net.predict_proba(self.X_train_), dtype=np.float64)
+        proba = np.asarray(self._predict_proba(net), dtype=np.float64)
         self.state_.update(proba, self.y_train_)
         self.difficulty_ = self.state_.difficulty()
         n_train = len(self.train_indices_)

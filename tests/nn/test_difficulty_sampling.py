@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
@@ -141,4 +142,31 @@ def test_bad_prior(data, prior):
     """Check that a prior that is not positive raises a clear error."""
     net = NetClassifier(max_epochs=1, callbacks=[DifficultySampling(prior=prior)])
     with pytest.raises(ValueError, match="prior must be a number > 0"):
+        net.fit(*data)
+
+
+def test_plain_skorch_net(data):
+    """Check a skorch net that is no NetClassifier: scored by predict_proba."""
+    from skorch import NeuralNetClassifier
+
+    from skimb.nn import MLP
+
+    X, y = data
+    sampling = DifficultySampling(random_state=0)
+    net = NeuralNetClassifier(
+        MLP,
+        module__n_features=X.shape[1],
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        callbacks=[sampling],
+    ).fit(X, y)
+    assert sampling.difficulty_.shape == (len(y),)
+    assert len(net.history[:, "difficulty_max"]) == 2
+
+
+def test_bad_batch_size(data):
+    """Check that a scoring batch size that is not a positive int is refused."""
+    net = NetClassifier(max_epochs=1, callbacks=[DifficultySampling(batch_size=0)])
+    with pytest.raises(ValueError, match="batch_size must be an int > 0; got"):
         net.fit(*data)
