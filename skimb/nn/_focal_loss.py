@@ -54,10 +54,11 @@ class FocalLoss(nn.Module):
 
     def forward(self, logits, target):
         """Return the loss of ``logits`` (N, K) for integer labels ``target``."""
-        log_p = F.log_softmax(logits, dim=1).gather(1, target[:, None])[:, 0]
-        # clamped away from 0 so that a gamma below 1 keeps a finite gradient
-        modulator = (-torch.expm1(log_p)).clamp_min(torch.finfo(log_p.dtype).tiny)
-        losses = -modulator.pow(self.gamma) * log_p
+        nll = F.cross_entropy(logits, target, reduction="none")  # -log p_y
+        # 1 - p_y, clamped away from 0 so that a gamma below 1 keeps a finite
+        # gradient
+        modulator = (-torch.expm1(-nll)).clamp_min(torch.finfo(nll.dtype).tiny)
+        losses = modulator.pow(self.gamma) * nll
         if self.weight is not None:
             sample_weight = self.weight.to(logits.dtype)[target]
             losses = losses * sample_weight

@@ -1,6 +1,5 @@
 """Label-distribution-aware margin loss (Cao et al., 2019)."""
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -83,9 +82,9 @@ class LDAMLoss(nn.Module):
     def forward(self, logits, target):
         """Return the loss of the scaled cosine logits (N, K) for ``target``."""
         weight = None if self.weight is None else self.weight.to(logits.dtype)
-        shift = self.s * self.margins.to(logits.dtype)[target]
-        true_class = F.one_hot(target, logits.shape[1]).to(torch.bool)
-        adjusted = torch.where(true_class, logits - shift[:, None], logits)
+        # subtract s * m_y from the true-class logit only, out of place
+        shift = self.margins.to(logits.dtype)[target] * -self.s
+        adjusted = logits.scatter_add(1, target[:, None], shift[:, None])
         return F.cross_entropy(
             adjusted, target, weight=weight, reduction=self.reduction
         )
