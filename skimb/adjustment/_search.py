@@ -189,6 +189,17 @@ class _Scoring:
         return float(self.scorer(self.holder, logits, self.y_labels))
 
 
+def middle_of_best(scores):
+    """Index of the middle of the best scores (ordered candidates).
+
+    A validation score is flat over ranges of targets; the middle of the
+    best range generalises better than its edge.
+    """
+    scores = np.asarray(scores)
+    tied = np.flatnonzero(scores >= scores.max() - 1e-12)
+    return int(tied[tied.size // 2])
+
+
 def _binary_target(r1):
     return np.array([1.0 - r1, r1])
 
@@ -215,7 +226,8 @@ def _search_binary_decimal(folds, scoring, candidates_fn):
             else:
                 score = scoring.logits(folds.pooled_logits(betas))
             tried[p] = (p, score)
-        return max(tried.values(), key=lambda item: item[1])[0]
+        probabilities, scores = zip(*sorted(tried.values()), strict=True)
+        return probabilities[middle_of_best(scores)]
 
     candidates_fn(evaluate)
     probabilities = np.array([p for p, _ in tried.values()])
@@ -234,10 +246,16 @@ def _search_binary_exact(folds, scoring):
 
     Row ``i`` of fold ``f`` turns to class 1 when the target of class 1
     exceeds its *critical target* ``c_i = P_f(-m_i)`` (the training state at
-    the bias that puts its margin at zero). Sorting the critical targets once
-    gives every distinct pooled decision; a cumulative sum gives its counts.
-    With one fold, ``c`` decreases with the margin, so the margins are sorted
-    instead and ``c`` is computed only where needed.
+    the bias that puts its margin at zero), so the pooled decisions are the
+    thresholds on ``c``. With one fold ``c`` decreases with the margin and the
+    key ``-m`` is used instead (``c`` is then computed only where needed).
+
+    Every supported metric gets no worse when, at a fixed number of correct
+    predictions of its *anchor* class (class 1, or class 0 for the F1 of a
+    class-0 minority), fewer rows of the other class are predicted as the
+    anchor. The best threshold therefore sits at an anchor row: one sort of
+    the anchor rows' keys, a binary search of the other rows among them and
+    a cumulative count give the score at every such threshold.
     """
     if scoring.count_metric is None:
         raise ValueError(
@@ -245,52 +263,81 @@ def _search_binary_exact(folds, scoring):
             f"supports scoring in {list(EXACT_SCORINGS)}; use search='decimal' "
             f"for other scorers."
         )
-    margins = np.concatenate(folds.valid)
     y = np.concatenate(folds.y)
     if len(folds.train) == 1:
-        order = np.argsort(-margins, kind="stable")
-        keys = -margins[order]
+        keys = -folds.valid[0]
         train = folds.train[0]
 
-        def critical(positions):
-            return train.states(-margins[order][positions])
+        def critical(values):
+            return train.states(values)
 
     else:
-        fold_of = np.repeat(np.arange(len(folds.valid)), [m.size for m in folds.valid])
-        c = np.empty(margins.size)
-        for f, train in enumerate(folds.train):
-            c[fold_of == f] = train.states(-margins[fold_of == f])
-        order = np.argsort(c, kind="stable")
-        keys = c[order]
+        keys = np.concatenate(
+            [
+                train.states(-margins)
+                for train, margins in zip(folds.train, folds.valid, strict=True)
+            ]
+        )
 
-        def critical(positions):
-            return keys[positions]
+        def critical(values):
+            return values
 
-    n = margins.size
-    tp = np.concatenate([[0], np.cumsum(y[order] == 1)])
-    fp = np.arange(n + 1) - tp
+    # Rows whose anchor key is at most v are predicted as the anchor class.
+    anchor = (
+        0
+        if scoring.count_metric is _COUNT_METRICS["minority_f1"]
+        and (folds.metric_minority == 0)
+        else 1
+    )
+    anchor_keys = keys if anchor == 1 else -keys
+    cuts = np.sort(anchor_keys[y == anchor])
+    others = anchor_keys[y != anchor]
+    hits = np.arange(cuts.size + 1)
+    hits[1:] = np.searchsorted(cuts, cuts, side="right")
+    slots = np.searchsorted(cuts, others, side="left")
+    false = np.concatenate(
+        [[0], np.cumsum(np.bincount(slots, minlength=cuts.size + 1))[:-1]]
+    )
+    if anchor == 1:
+        tp, fp = hits, false
+    else:
+        tp, fp = folds.n_pos - false, folds.n_neg - hits
     scores = scoring.count_metric(
         tp, folds.n_pos - tp, fp, folds.n_neg - fp, folds.metric_minority
     ).astype(np.float64)
-    # Boundary k (the first k rows in class 1) exists when rows k-1 and k differ.
-    valid = np.ones(n + 1, dtype=bool)
-    valid[1:n] = keys[:-1] < keys[1:]
-    scores[~valid] = -np.inf
     best = int(np.argmax(scores))
-    kept = np.flatnonzero(valid)
-    kept = kept[
-        np.linspace(0, kept.size - 1, min(kept.size, _EXACT_RECORDED)).astype(int)
-    ]
-    kept = np.union1d(kept, [best])
-    # Target of boundary k: midway between the critical targets of rows
-    # k-1 and k (0 and 1 beyond the ends).
-    lower = np.zeros(kept.size)
-    upper = np.ones(kept.size)
-    lower[kept > 0] = critical(kept[kept > 0] - 1)
-    upper[kept < n] = critical(kept[kept < n])
-    r1 = np.clip((lower + upper) / 2, MIN_TARGET, 1 - MIN_TARGET)
+    # Anchor cut values: -inf (no row predicted as the anchor), then the keys.
+    values = np.concatenate([[-np.inf], cuts])
+    low = values[best]
+    above = np.concatenate([cuts[cuts > low][:1], others[others > low]])
+    high = above.min() if above.size else np.inf
+    if anchor == 0:  # back to keys: class 1 is below the cut
+        low, high = -high, -low
+
+    def target_at(value):
+        if value == -np.inf:
+            return 0.0
+        if value == np.inf:
+            return 1.0
+        return float(critical(np.array([value]))[0])
+
+    best_r1 = np.clip(
+        (target_at(low) + target_at(high)) / 2, MIN_TARGET, 1 - MIN_TARGET
+    )
+    # Recorded thresholds: evenly spaced anchor cuts, at the target where
+    # their last row changes class.
+    kept = np.unique(
+        np.linspace(0, cuts.size, min(cuts.size + 1, _EXACT_RECORDED)).astype(int)
+    )
+    kept = kept[kept != best]
+    kept_values = values[kept] if anchor == 1 else -values[kept]
+    finite = np.isfinite(kept_values)
+    r1 = np.where(kept_values > 0, 1.0, 0.0)
+    r1[finite] = critical(kept_values[finite])
+    r1 = np.clip(np.concatenate([r1, [best_r1]]), MIN_TARGET, 1 - MIN_TARGET)
+    recorded = np.concatenate([scores[kept], [scores[best]]])
     p_minority = r1 if folds.minority == 1 else 1 - r1
-    return p_minority, scores[kept], p_minority[kept == best][0], scores[best]
+    return p_minority, recorded, p_minority[-1], scores[best]
 
 
 def _search_multiclass(folds, scoring, starts):
@@ -393,10 +440,11 @@ def search_target(folds, *, target, search, scoring, scorer, classes, prior):
             probabilities, scores = _search_binary_decimal(
                 binary, scoring, _decimal_candidates
             )
-            best = int(np.argmax(scores))
-            best_p, best_score = probabilities[best], scores[best]
         order = np.argsort(probabilities, kind="stable")
         probabilities, scores = probabilities[order], scores[order]
+        if fixed is None and search != "exact":
+            best = middle_of_best(scores)
+            best_p, best_score = probabilities[best], scores[best]
         r1 = probabilities if minority == 1 else 1 - probabilities
         targets = np.column_stack([1 - r1, r1])
         r1_best = best_p if minority == 1 else 1 - best_p

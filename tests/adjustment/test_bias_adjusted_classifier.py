@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_digits, make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import balanced_accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import LinearSVC
 
@@ -53,25 +53,35 @@ def _minority_f1(y, pred):
     return f1_score(y, pred, pos_label=1)
 
 
+def _minority_f1_class0(y, pred):
+    return f1_score(y, pred, pos_label=0)
+
+
 @pytest.mark.parametrize(
-    "scoring, metric",
+    "scoring, metric, flip",
     [
-        ("gmean", geometric_mean_score),
-        ("minority_f1", _minority_f1),
-        ("balanced_accuracy", balanced_accuracy_score),
+        ("gmean", geometric_mean_score, False),
+        ("minority_f1", _minority_f1, False),
+        ("minority_f1", _minority_f1_class0, True),
+        ("balanced_accuracy", balanced_accuracy_score, False),
+        ("accuracy", accuracy_score, True),
     ],
 )
-def test_exact_search_matches_brute_force(binary, frozen_model, scoring, metric):
+def test_exact_search_matches_brute_force(binary, frozen_model, scoring, metric, flip):
     """Check that the exact search finds the best threshold of a plain loop."""
     X, y = binary
     X_val, y_val = X[300:], y[300:]
+    if flip:  # the minority is then class 0
+        y_val = 1 - y_val
+    model = FrozenEstimator(frozen_model)
     ba = BiasAdjustedClassifier(
-        frozen_model, cv=FrozenEstimator(frozen_model), scoring=scoring, search="exact"
+        frozen_model, cv=model, scoring=scoring, search="exact"
     ).fit(X_val, y_val)
     best = _brute_force_best(_margins(frozen_model, X_val), y_val, metric)
     assert ba.best_score_ == pytest.approx(best, abs=1e-12)
     # The fitted rule reaches it: the bias is solved on these rows.
     assert metric(y_val, ba.predict(X_val)) == pytest.approx(best, abs=1e-12)
+    assert ba.search_results_["score"].max() == pytest.approx(best, abs=1e-12)
 
 
 def test_decimal_search_close_to_brute_force(binary, frozen_model):
@@ -88,9 +98,10 @@ def test_decimal_search_close_to_brute_force(binary, frozen_model):
     )
     probabilities = ba.search_results_["minority_probability"]
     assert np.all(np.diff(probabilities) > 0)
-    assert ba.target_[1] == pytest.approx(
-        probabilities[np.argmax(ba.search_results_["score"])]
-    )
+    # The chosen target is the middle of the best (flat) range of scores.
+    scores = ba.search_results_["score"]
+    tied = probabilities[scores == scores.max()]
+    assert ba.target_[1] == pytest.approx(tied[tied.size // 2])
     # The paper's grid: tenths, then hundredths, then thousandths.
     np.testing.assert_allclose(
         np.arange(1, 10) / 10,
