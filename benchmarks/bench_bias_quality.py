@@ -195,7 +195,7 @@ def evaluate(X, y, cv, epochs):
 
 
 def table(results, metric):
-    names = list(next(iter(results.values()))[metric])
+    names = list(next(iter(results.values()))[2][metric])
     lines = [
         "| dataset | n | IR | " + " | ".join(names) + " | BA best or within 0.01? |",
         "|---|---|---|" + "---|" * len(names) + "---|",
@@ -210,7 +210,7 @@ def table(results, metric):
         cells = " | ".join(
             f"**{v:.3f}**" if v == row.max() else f"{v:.3f}" for v in row
         )
-        lines.append(f"| {data} | {n} | {ir:.0f} | {cells} | {verdict} ({gap:+.3f}) |")
+        lines.append(f"| {data} | {n} | {ir:.1f} | {cells} | {verdict} ({gap:+.3f}) |")
     mean_rank = np.mean(ranks, axis=0)
     lines.append(
         "| **mean rank** | | | " + " | ".join(f"{r:.2f}" for r in mean_rank) + " | |"

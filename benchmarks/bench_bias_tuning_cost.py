@@ -129,7 +129,7 @@ def plot(curves, path):
         ax.set_xlabel("majority-class weight")
         ax.set_ylabel("validation G-mean")
         ax.set_title(name)
-    np.atleast_1d(axes)[0].legend(loc="lower right", fontsize=8)
+    np.atleast_1d(axes)[0].legend(loc="best", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
