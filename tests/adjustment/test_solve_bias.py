@@ -107,3 +107,16 @@ def test_solve_bias_bad_input(logits, target, match):
     """Check that bad logits or targets raise a ValueError naming the problem."""
     with pytest.raises(ValueError, match=match):
         solve_bias(logits, target)
+
+
+@pytest.mark.gpu
+def test_solve_bias_on_cuda():
+    """Check CUDA logits give a bias on the same device that reaches the target."""
+    rng = np.random.default_rng(4)
+    logits = rng.normal(size=(5000, 5)).astype(np.float32)
+    target = [0.05, 0.1, 0.15, 0.3, 0.4]
+    bias = solve_bias(torch.as_tensor(logits, device="cuda"), target)
+    assert bias.device.type == "cuda"
+    np.testing.assert_allclose(
+        _mean_softmax(logits, bias.cpu().numpy()), target, atol=1e-6
+    )
