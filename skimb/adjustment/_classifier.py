@@ -78,8 +78,9 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
          then steps of 0.001 around the new best.
        - ``search="exact"``, binary: every decision the target can make.
          Each validation row changes class at one *critical target*; one
-         sort of them gives the pooled score at every threshold, and the
-         chosen target lies midway between two critical targets.
+         sort gives the pooled score at every threshold, and the chosen
+         target lies midway between two critical targets. Ties among the
+         decimal candidates go to the middle of the best range.
        - three or more classes (``search="decimal"``): a coordinate search
          in log-space from the best of the uniform target, the training
          prior and the model's own MIS; each entry in turn is multiplied by
@@ -145,8 +146,9 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
     search_results_ : dict of ndarray
         ``"target"`` (n_candidates, n_classes) and ``"score"``
         (n_candidates,) of the candidates scored; for binary problems also
-        ``"minority_probability"``, and candidates sorted by it. For the
-        exact search, 101 evenly spaced thresholds and the best one.
+        ``"minority_probability"``, and candidates sorted by it. The exact
+        search records about 100 evenly spaced thresholds (each at the
+        target where its last row changes class) and the best one.
     n_features_in_ : int
         Number of features seen during fit.
 
