@@ -116,6 +116,18 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features, when X was a DataFrame with string column names.
 
+    Notes
+    -----
+    Edge cases: a class no larger than ``min_class_size`` stays one
+    pseudo-class; a count above the number of distinct rows of a class
+    (duplicates included) is capped with a ``UserWarning``, so a class can end
+    as one-row pseudo-classes, which the estimator must accept (NetClassifier
+    and scikit-learn's classifiers do; an estimator with an inner stratified
+    split may not). On the bundled tabular KEEL sets, clustering the raw
+    features did not improve minority average precision over the plain
+    estimator (``benchmarks/results/regrouping.md``): the seed paper clusters
+    pretrained image embeddings, which ``encoder`` is for.
+
     See Also
     --------
     skimb.nn.NetClassifier : The default estimator.
