@@ -350,11 +350,10 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
 
         net = clone(base)
         if net.train_split is None:
-            net.set_params(
-                train_split=ValidSplit(
-                    self.cv, stratified=True, random_state=self.random_state
-                )
-            )
+            # skorch refuses a random_state unless the split is a fraction.
+            fraction = isinstance(self.cv, Real) and not isinstance(self.cv, Integral)
+            seed = {"random_state": self.random_state} if fraction else {}
+            net.set_params(train_split=ValidSplit(self.cv, stratified=True, **seed))
         callbacks = list(net.callbacks or [])
         callbacks.append(
             (

@@ -87,6 +87,7 @@ def test_per_epoch_classifier(data):
         NetClassifier(max_epochs=4, lr=0.02, random_state=0),
         per_epoch=True,
         cv=4,
+        random_state=0,
     ).fit(X, y)
     net = ba.estimator_
     assert isinstance(net.train_split, ValidSplit)
@@ -95,6 +96,14 @@ def test_per_epoch_classifier(data):
     np.testing.assert_allclose(ba.logits(X), net.logits(X) + net.ba_bias_)
     assert ba.best_score_ == pytest.approx(max(net.history[:, "ba_score"]))
     assert ba.search_results_["score"].max() == pytest.approx(ba.best_score_)
+    # A fraction makes a seeded holdout of that size.
+    holdout = BiasAdjustedClassifier(
+        NetClassifier(max_epochs=1, random_state=0),
+        per_epoch=True,
+        cv=0.4,
+        random_state=0,
+    ).fit(X, y)
+    assert holdout.estimator_.train_split.cv == 0.4
 
 
 def test_per_epoch_multiclass_and_fixed_target():
