@@ -47,7 +47,8 @@ class DifficultyResampler(BaseSampler):
     sample_indices_ : ndarray of shape (n_samples,)
         Indices of the returned sample in the input, drawn by difficulty.
     sampling_strategy_ : str
-        ``"bypass"``: the class proportions follow from the difficulties.
+        Always ``"auto"``: imbalanced-learn's ``"bypass"`` sampling type; the
+        class proportions of the sample follow from the difficulties.
     n_features_in_ : int
         Number of features seen during ``fit_resample``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
