@@ -344,9 +344,12 @@ def _search_multiclass(folds, scoring, starts):
     """Coordinate search over the simplex in log-space, coarse to fine.
 
     From the best of ``starts``, each entry of the target in turn is
-    multiplied by ``10 ** (a * h)`` for ``a`` in (-2, -1, 1, 2), renormalised,
-    and kept when the pooled score improves; sweeps over all classes repeat
-    (at most 3) until none improves, for ``h`` = 0.5, 0.1 and 0.02 in turn.
+    multiplied by ``10 ** (a * h)`` for ``a`` in (-2, -1, 0, 1, 2) and the
+    target renormalised; the move goes to the middle of the best scores along
+    that line (as the binary search does, so that a single validation row of
+    a tiny class does not pull the target to the edge of a flat range).
+    Sweeps over all classes repeat (at most 3) until the score stops
+    improving, for ``h`` = 0.5, 0.1 and 0.02 in turn.
     """
     train = [z_train for z_train, _, _ in folds]
     valid = [z_valid for _, z_valid, _ in folds]
@@ -369,8 +372,9 @@ def _search_multiclass(folds, scoring, starts):
             best_score, best_target, best_biases = score, start, biases
     for h in _MULTICLASS_STEPS:
         for _ in range(_MULTICLASS_SWEEPS):
-            improved = False
+            start_score = best_score
             for j in range(best_target.size):
+                line = [(best_score, best_target, best_biases)]
                 for a in (-2, -1, 1, 2):
                     target = best_target.copy()
                     target[j] *= 10.0 ** (a * h)
@@ -379,10 +383,11 @@ def _search_multiclass(folds, scoring, starts):
                         continue
                     shift = np.log(target) - np.log(best_target)
                     score, biases = evaluate(target, [b + shift for b in best_biases])
-                    if score > best_score + 1e-12:
-                        best_score, best_target = score, target
-                        best_biases, improved = biases, True
-            if not improved:
+                    line.append((score, target, biases))
+                line.sort(key=lambda item: item[1][j])
+                chosen = line[middle_of_best([score for score, _, _ in line])]
+                best_score, best_target, best_biases = chosen
+            if best_score <= start_score + 1e-12:
                 break
     targets = np.array([t for t, _ in records])
     scores = np.array([s for _, s in records])
