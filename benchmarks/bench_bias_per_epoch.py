@@ -2,7 +2,7 @@
 
 Issue 3, "Must show" 4 (the seed paper's section 3.3). The same NetClassifier
 (StandardScaler first; ``module__hidden_sizes=(64,)``, 20 epochs, batch 64,
-``train_split=ValidSplit(5, stratified=True, random_state=0)``,
+``train_split=ValidSplit(0.2, stratified=True, random_state=0)``,
 ``random_state=0``) is trained
 
 - alone (skorch still computes the validation loss every epoch), and
@@ -42,7 +42,7 @@ def net(epochs):
         max_epochs=epochs,
         batch_size=64,
         lr=3e-3,
-        train_split=ValidSplit(5, stratified=True, random_state=0),
+        train_split=ValidSplit(0.2, stratified=True, random_state=0),
         device="cpu",
         random_state=0,
     )
@@ -104,7 +104,7 @@ def main(quick=False):
         "Command: `python benchmarks/bench_bias_per_epoch.py"
         f"{' --quick' if quick else ''}`; best of {repeats} interleaved run(s), "
         f"{epochs} epochs, 1 torch thread, CPU. Both train the same net with "
-        "the same 20% validation split (ValidSplit(5)); 25% of the data is a "
+        "the same 20% stratified validation split (ValidSplit(0.2)); 25% of the data is a "
         "test split.\n\n" + "\n".join(lines) + "\n"
     )
     print(text)
