@@ -20,16 +20,58 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skimb import (
+    BiasAdjustedClassifier,
+    DifficultyResampler,
+    LogitAdjustedNet,
+    NetClassifier,
+    RegroupingClassifier,
+)
 from skimb.metrics import gmean_scorer, minority_f1_scorer
-from skimb.nn import NetClassifier
+
+
+def small_net():
+    return NetClassifier(max_epochs=8, lr=0.01, random_state=0)
+
 
 ESTIMATORS = {
-    "NetClassifier": lambda: NetClassifier(max_epochs=8, lr=0.01, random_state=0),
+    "NetClassifier": small_net,
+    "BiasAdjustedClassifier": lambda: BiasAdjustedClassifier(
+        small_net(), cv=2, random_state=0
+    ),
+    "LogitAdjustedNet": lambda: LogitAdjustedNet(max_epochs=8, lr=0.01, random_state=0),
+    "RegroupingClassifier": lambda: RegroupingClassifier(small_net(), random_state=0),
+    "DifficultyResampler+NetClassifier": lambda: make_imb_pipeline(
+        DifficultyResampler(n_epochs=3, random_state=0), small_net()
+    ),
 }
 # A parameter of each estimator to grid-search over, with two values.
 GRIDS = {
     "NetClassifier": {"lr": [0.003, 0.01]},
+    "BiasAdjustedClassifier": {"search": ["decimal", "exact"]},
+    "LogitAdjustedNet": {"tau": [0.5, 1.0]},
+    "RegroupingClassifier": {"aggregation": ["max", "sum"]},
+    "DifficultyResampler+NetClassifier": {"difficultyresampler__prior": [0.5, 1.0]},
 }
+
+
+def same_params(a, b):
+    """Whether two estimators have equal parameters, nested estimators included."""
+    pa, pb = a.get_params(deep=False), b.get_params(deep=False)
+    if pa.keys() != pb.keys():
+        return False
+    for key, value in pa.items():
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            if type(value) is not type(pb[key]) or not same_params(value, pb[key]):
+                return False
+        elif isinstance(value, list) and value and isinstance(value[0], tuple):
+            if [n for n, _ in value] != [n for n, _ in pb[key]]:
+                return False
+            if not all(same_params(x, y) for (_, x), (_, y) in zip(value, pb[key])):
+                return False
+        elif value is not pb[key] and value != pb[key]:
+            return False
+    return True
 
 
 def digest(*arrays):
@@ -70,6 +112,14 @@ def test_imblearn_pipeline_after_smote(name, data):
 
 
 @names
+def test_imblearn_pipeline_after_difficulty_resampler(name, data):
+    X, y = data
+    sampler = DifficultyResampler(n_epochs=2, random_state=0)
+    pipe = make_imb_pipeline(sampler, ESTIMATORS[name]()).fit(X, y)
+    assert pipe.predict_proba(X).shape == (len(y), 2)
+
+
+@names
 @pytest.mark.parametrize(
     "scoring, refit",
     [
@@ -94,7 +144,7 @@ def test_cross_validate_and_clone(name, data):
     estimator = ESTIMATORS[name]()
     scores = cross_validate(estimator, X, y, cv=3, scoring=gmean_scorer)
     assert np.all((scores["test_score"] >= 0) & (scores["test_score"] <= 1))
-    assert clone(estimator).get_params(deep=False) == estimator.get_params(deep=False)
+    assert same_params(clone(estimator), estimator)
 
 
 @names
