@@ -31,7 +31,7 @@ X, y = load_keel("yeast4", return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.3, stratify=y, random_state=0
 )
-net = make_pipeline(StandardScaler(), NetClassifier(max_epochs=20, random_state=0))
+net = make_pipeline(StandardScaler(), NetClassifier(max_epochs=12, random_state=0))
 
 # %%
 # One bias-adjusted classifier per metric. The search is the paper's decimal
