@@ -1,6 +1,13 @@
 """Sphinx configuration of the skimb documentation."""
 
+import torch
+
 import skimb
+
+# The gallery runs in this process. One torch thread: the examples are small,
+# and the timings in the gallery are then those of one core, whatever else
+# runs on the machine.
+torch.set_num_threads(1)
 
 project = "skimb"
 author = "the skimb developers"

@@ -39,8 +39,9 @@ print("class counts before:", np.bincount(y_train), "after:", np.bincount(y_res)
 
 # %%
 # The difficulty of each training instance after the last epoch, by class.
-# Most instances sit below 1 (learnt steadily); the long right tail is what
-# the sampler draws more often.
+# Most majority instances sit below 1 (learnt steadily); the minority ones are
+# harder, so the sampler draws them more often: the sample printed above holds
+# more minority rows than the data.
 fig, ax = plt.subplots(figsize=(6, 3.2))
 bins = np.geomspace(sampler.difficulty_.min(), sampler.difficulty_.max(), 30)
 for label, name in [(0, "majority"), (1, "minority")]:
@@ -55,17 +56,17 @@ plt.tight_layout()
 # %%
 # In an imbalanced-learn pipeline the sampler hands its last sample to any
 # classifier. Against the same SGD model trained on the data as given:
-plain = SGDClassifier(loss="log_loss", alpha=1e-3, random_state=0).fit(
-    X_train, y_train
-)
+plain = SGDClassifier(loss="log_loss", alpha=1e-3, random_state=0).fit(X_train, y_train)
 pipe = make_pipeline(
     DifficultyResampler(sgd, n_epochs=30, random_state=0),
     SGDClassifier(loss="log_loss", alpha=1e-3, random_state=0),
 ).fit(X_train, y_train)
 for name, model in [("plain SGD", plain), ("difficulty sample + SGD", pipe)]:
     pred = model.predict(X_test)
-    print(f"{name:>24}: accuracy {accuracy_score(y_test, pred):.3f}, "
-          f"balanced accuracy {balanced_accuracy_score(y_test, pred):.3f}")
+    print(
+        f"{name:>24}: accuracy {accuracy_score(y_test, pred):.3f}, "
+        f"balanced accuracy {balanced_accuracy_score(y_test, pred):.3f}"
+    )
 
 # %%
 # On this split the difficulty sample does not help the linear model. That

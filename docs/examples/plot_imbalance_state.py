@@ -54,7 +54,9 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharex=True)
 for ax, (scoring, clf) in zip(axes, models.items()):
     ImbalanceStateDisplay.from_estimator(clf, ax=ax, name=f"BA({scoring})")
     ax.axvline(
-        clf.imbalance_state_["before"][1], color="grey", linestyle=":",
+        clf.imbalance_state_["before"][1],
+        color="grey",
+        linestyle=":",
         label="plain model's MIS",
     )
     ax.legend(loc="lower center")

@@ -25,7 +25,9 @@ X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.3, stratify=y, random_state=0
 )
-X_train, y_train = make_long_tailed(X_train, y_train, imbalance_ratio=50, random_state=0)
+X_train, y_train = make_long_tailed(
+    X_train, y_train, imbalance_ratio=50, random_state=0
+)
 print("training class counts:", np.bincount(y_train))
 
 # %%

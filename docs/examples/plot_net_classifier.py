@@ -29,9 +29,15 @@ models = {
         max_epochs=20, random_state=0, criterion__weight=weight
     ),
 }
-scoring = {"accuracy": "accuracy", "G-mean": gmean_scorer, "minority F1": minority_f1_scorer}
+scoring = {
+    "accuracy": "accuracy",
+    "G-mean": gmean_scorer,
+    "minority F1": minority_f1_scorer,
+}
 results = {
-    name: cross_validate(make_pipeline(StandardScaler(), model), X, y, cv=3, scoring=scoring)
+    name: cross_validate(
+        make_pipeline(StandardScaler(), model), X, y, cv=3, scoring=scoring
+    )
     for name, model in models.items()
 }
 

@@ -54,9 +54,12 @@ print(f"best epoch {net.ba_epoch_}, validation G-mean {clf.best_score_:.3f}")
 fig, ax = plt.subplots(figsize=(6, 3.5))
 display = EpochDisplay.from_estimator(clf, ax=ax, name="G-mean after adjustment")
 ax.plot(
-    net.history[:, "epoch"], net.history[:, "valid_acc"], linestyle="--",
+    net.history[:, "epoch"],
+    net.history[:, "valid_acc"],
+    linestyle="--",
     label="accuracy, no adjustment",
 )
+ax.set_ylabel("validation score")
 ax.legend(loc="lower right")
 ax.set_title("page-blocks0: validation score per epoch")
 plt.tight_layout()
@@ -64,5 +67,7 @@ plt.tight_layout()
 # %%
 # The same network without adjustment, on the held-out test quarter.
 plain = make_net().fit(X_train, y_train)
-print(f"test G-mean: plain {gmean_scorer(plain, X_test, y_test):.3f}, "
-      f"per-epoch adjusted {gmean_scorer(clf, X_test, y_test):.3f}")
+print(
+    f"test G-mean: plain {gmean_scorer(plain, X_test, y_test):.3f}, "
+    f"per-epoch adjusted {gmean_scorer(clf, X_test, y_test):.3f}"
+)

@@ -57,9 +57,7 @@ for ax, (name, model) in zip(axes, models.items()):
     DecisionBoundaryDisplay.from_estimator(
         model, X_train, response_method="predict", ax=ax, alpha=0.25, cmap="Greys"
     )
-    colours = (
-        model.pseudo_labels_ if hasattr(model, "pseudo_labels_") else y_train
-    )
+    colours = model.pseudo_labels_ if hasattr(model, "pseudo_labels_") else y_train
     ax.scatter(*X_train.T, c=colours, s=6, cmap="tab10", vmin=0, vmax=9)
     ax.scatter(*X_train[y_train == 1].T, s=10, facecolor="none", edgecolor="k")
     ax.set_title(name)
@@ -70,5 +68,7 @@ plt.tight_layout()
 # k-means on the raw features did not beat the plain network's minority
 # average precision (see :ref:`regrouping`). The seed paper clusters
 # pretrained image embeddings; pass such an encoder as ``encoder=``.
-print("pseudo-class sizes:", {k: np.asarray(v).tolist()
-                              for k, v in models["regrouping"].cluster_sizes_.items()})
+print(
+    "pseudo-class sizes:",
+    {k: np.asarray(v).tolist() for k, v in models["regrouping"].cluster_sizes_.items()},
+)

@@ -129,8 +129,8 @@ default=None
     See Also
     --------
     NetClassifier : The same network with a criterion of your choice.
-    skimb.BiasAdjustedClassifier : Adjusts the logits to a target imbalance
-        state after training instead.
+    skimb.adjustment.BiasAdjustedClassifier : Adjusts the logits to a target
+        imbalance state after training instead.
 
     References
     ----------
