@@ -8,24 +8,19 @@ from skimb.difficulty import DifficultyResampler
 from skimb.nn import LogitAdjustedNet, NetClassifier
 from skimb.regrouping import RegroupingClassifier
 
-# Small, fast configurations of every public estimator.
-ESTIMATORS = [NetClassifier(max_epochs=10, lr=0.01, random_state=0)]
-ESTIMATORS.append(
-    RegroupingClassifier(
-        NetClassifier(max_epochs=10, lr=0.01, random_state=0), random_state=0
-    )
-)
-ESTIMATORS.append(
-    DifficultyResampler(
-        SGDClassifier(loss="log_loss", random_state=0), n_epochs=3, random_state=0
-    )
-)
-ESTIMATORS += [
+# Small, fast configurations of every public estimator and sampler.
+ESTIMATORS = [
+    NetClassifier(max_epochs=10, lr=0.01, random_state=0),
     LogitAdjustedNet(max_epochs=10, lr=0.01, random_state=0),
     LogitAdjustedNet(loss="ldam", max_epochs=10, lr=0.01, random_state=0),
+    BiasAdjustedClassifier(LogisticRegression(), cv=2),
+    RegroupingClassifier(
+        NetClassifier(max_epochs=10, lr=0.01, random_state=0), random_state=0
+    ),
+    DifficultyResampler(
+        SGDClassifier(loss="log_loss", random_state=0), n_epochs=3, random_state=0
+    ),
 ]
-
-ESTIMATORS.append(BiasAdjustedClassifier(LogisticRegression(), cv=2))
 
 # Checks that cannot pass, with the reason.
 _SKORCH_INIT = (

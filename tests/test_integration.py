@@ -288,6 +288,21 @@ def test_grid_search_on_dask_cluster(data):
             assert len(grid.cv_results_["params"]) == 2, name
 
 
+def test_net_saved_with_cuda_device_loads_on_cpu(data):
+    """Check a pickle whose net asks for CUDA loads on a CPU-only machine."""
+    X, y = data
+    net = NetClassifier(max_epochs=2, device="cpu", random_state=0).fit(X, y)
+    net.device = "cuda"  # as if fitted on a GPU machine with device="cuda"
+    payload = pickle.dumps(net)
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the mapping to CPU is not exercised")
+    with pytest.warns(UserWarning, match="cpu"):
+        loaded = pickle.loads(payload)
+    assert str(loaded.get_params()["device"]) == "cpu"
+    net.device = "cpu"
+    np.testing.assert_allclose(loaded.predict_proba(X), net.predict_proba(X))
+
+
 @pytest.mark.gpu
 def test_device_auto_uses_cuda(data):
     X, y = data
