@@ -66,12 +66,21 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
        :class:`~sklearn.frozen.FrozenEstimator` (as ``estimator`` or as
        ``cv``) nothing is trained and the data given to :meth:`fit` is the
        validation data.
-    2. Search. For a candidate target, the bias of each fold model is solved
-       on the logits of its training part (where the paper measures the
-       MIS; with a frozen estimator, on the validation data itself) and
-       applied to the logits of its validation part. The adjusted
-       predictions of all folds are pooled and scored once, so that a small
-       minority does not make the choice noisy.
+    2. Search. For a candidate target the bias is solved on the logits where
+       the model imbalance state is measured (``state_on``) and applied to the
+       validation logits; the adjusted validation predictions of all folds
+       are pooled and scored once, so that a small minority does not make
+       the choice noisy.
+
+       - ``state_on="train"`` (the paper's choice): the bias of each fold
+         model is solved on the logits of its own training part and applied
+         to the logits of its validation part.
+       - ``state_on="validation"``: the validation logits of all fold models
+         are pooled; the bias is solved on them and the candidate scored on
+         them plus that bias.
+
+       With a frozen estimator both settings measure the state on the data
+       given to :meth:`fit`. The searches:
 
        - ``search="decimal"``, binary: the paper's grid of minority
          probabilities 0.1, ..., 0.9, then steps of 0.01 around the best,
@@ -88,15 +97,21 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
          when the score improves; sweeps repeat until none improves, with
          ``h`` = 0.5, then 0.1, then 0.02.
     3. Final model. With ``refit=True`` the estimator is trained on all the
-       data and the bias solved for the chosen target on its logits of all
-       the data; with ``refit=False`` (one validation split only) the model
-       of that split is kept with the bias solved on its training part.
+       data, else (one validation split only) the model of that split is
+       kept. With ``state_on="train"`` the bias is solved for the chosen
+       target on the final model's logits of its own training data (all the
+       data, or the training part of the split). With
+       ``state_on="validation"`` the bias solved on the pooled validation
+       logits is kept and transferred to the final model, as
+       :class:`~sklearn.model_selection.TunedThresholdClassifierCV` transfers
+       a threshold.
 
     With ``per_epoch=True`` and a skorch network, the network is trained once
     with the :class:`skimb.nn.BiasAdjustment` callback, which runs the
     search after every epoch on its validation split (its ``train_split``,
     made from ``cv`` when unset) and keeps the best epoch and its bias
-    (the paper's training strategy); ``refit`` is then ignored.
+    (the paper's training strategy); ``refit`` and ``state_on`` are then
+    ignored (the callback measures the state on its training split).
 
     Parameters
     ----------
@@ -125,6 +140,17 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         Adjust after every epoch of a skorch network and keep the best one.
     refit : bool, default=True
         Train the final model on all the data (needs no single split).
+    state_on : {"train", "validation"}, default="train"
+        Where the model imbalance state is measured when the bias of a target
+        is solved. ``"train"`` is the paper's choice: each model's logits of
+        its own training data. A model trained on little data is
+        overconfident on its training rows, so the bias that reaches a target
+        there need not reach it on new data, and the target chosen on
+        validation rows does not transfer. ``"validation"`` measures the
+        state on held-out logits (the pooled validation logits of the fold
+        models), the rows the candidate is scored on, and transfers that
+        bias to the final model. With a frozen estimator both are the data
+        given to :meth:`fit`.
     random_state : int, RandomState instance or None, default=None
         Seeds the holdout split when ``cv`` is a float.
 
@@ -139,13 +165,18 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
     target_ : ndarray of shape (n_classes,)
         The chosen target MIS.
     imbalance_state_ : dict
-        ``"before"`` and ``"after"``: the MIS of the final model on the data
-        where the bias is solved, without and with the bias.
+        ``"before"`` and ``"after"``: the MIS without and with ``bias_`` on
+        the logits where the bias is solved: with ``state_on="train"`` the
+        final model's logits of its training data, with
+        ``state_on="validation"`` the pooled validation logits of the fold
+        models, with a frozen estimator the data given to :meth:`fit`.
     best_score_ : float
         Pooled validation score of the chosen target.
     search_results_ : dict of ndarray
         ``"target"`` (n_candidates, n_classes) and ``"score"``
-        (n_candidates,) of the candidates scored; for binary problems also
+        (n_candidates,) of the candidates scored (the pooled validation
+        score of each target, its bias solved as ``state_on`` says); for
+        binary problems also
         ``"minority_probability"``, and candidates sorted by it. The exact
         search records about 100 evenly spaced thresholds (each at the
         target where its last row changes class) and the best one.
@@ -196,6 +227,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         ],
         "per_epoch": ["boolean"],
         "refit": ["boolean"],
+        "state_on": [StrOptions({"validation", "train"})],
         "random_state": ["random_state"],
     }
 
@@ -209,6 +241,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         cv=5,
         per_epoch=False,
         refit=True,
+        state_on="train",
         random_state=None,
     ):
         self.estimator = estimator
@@ -218,6 +251,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.per_epoch = per_epoch
         self.refit = refit
+        self.state_on = state_on
         self.random_state = random_state
 
     def _base_estimator(self):
@@ -305,6 +339,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
                 )
             return self._fit_per_epoch(base, X, y, scorer)
 
+        on_validation = self.state_on == "validation"
         if frozen:
             self.estimator_ = base
             z = _raw_logits(base, X, n_classes)
@@ -313,13 +348,19 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
             folds = []
             for train, valid in self._splits(X, y_encoded):
                 model = clone(base).fit(_safe_indexing(X, train), y[train])
-                folds.append(
-                    (
-                        _raw_logits(model, _safe_indexing(X, train), n_classes),
-                        _raw_logits(model, _safe_indexing(X, valid), n_classes),
-                        y_encoded[valid],
-                    )
+                z_valid = _raw_logits(model, _safe_indexing(X, valid), n_classes)
+                z_train = (
+                    None
+                    if on_validation
+                    else _raw_logits(model, _safe_indexing(X, train), n_classes)
                 )
+                folds.append((z_train, z_valid, y_encoded[valid]))
+            if on_validation:
+                # One pooled "fold": the state is measured, and each candidate
+                # scored, on the validation logits of all the fold models.
+                z = np.concatenate([z_valid for _, z_valid, _ in folds])
+                y_pooled = np.concatenate([y_valid for _, _, y_valid in folds])
+                folds = [(z, z, y_pooled)]
         self.target_, self.best_score_, self.search_results_ = search_target(
             folds,
             target=self.target,
@@ -329,14 +370,21 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
             classes=self.classes_,
             prior=prior,
         )
-        if frozen:
-            z = folds[0][0]
-        elif self.refit:
+        if self.refit and not frozen:
             self.estimator_ = clone(base).fit(X, y)
-            z = _raw_logits(self.estimator_, X, n_classes)
-        else:
+        elif not frozen:
             self.estimator_ = model
-            z = folds[0][0]
+        if not (frozen or on_validation):
+            # The paper's choice: the state of the final model on its own
+            # training data (all the data, or the training part of the split).
+            z = (
+                _raw_logits(self.estimator_, X, n_classes)
+                if self.refit
+                else folds[0][0]
+            )
+        # Otherwise z holds the logits where the state was measured: the data
+        # given to fit (frozen) or the pooled validation logits, whose bias is
+        # transferred to the final model.
         self.bias_ = solve_bias(z, self.target_, bias0=warm_bias(z, self.target_))
         self.imbalance_state_ = {
             "before": imbalance_state(z, np.zeros(n_classes)),

@@ -6,7 +6,9 @@ Shared by :class:`~skimb.adjustment.BiasAdjustedClassifier` and the
 solved on the training logits (where the paper measures the imbalance state)
 and the candidate is scored on the validation logits. Scores are pooled over
 folds: the adjusted validation predictions of every fold are scored together,
-so that a small minority does not make the search noisy.
+so that a small minority does not make the search noisy. To measure the state
+on held-out logits instead (``state_on="validation"``), pass one fold
+``(pooled_valid_logits, pooled_valid_logits, pooled_valid_y)``.
 """
 
 import numpy as np

@@ -293,3 +293,162 @@ def test_bad_input_multiclass(params, match):
     )
     with pytest.raises(ValueError, match=match):
         BiasAdjustedClassifier(LogisticRegression(), cv=2, **params).fit(X, y)
+
+
+def _pooled_validation_margins(estimator, X, y, cv):
+    """Margins of each fold model on its validation part, pooled (in order)."""
+    margins, truth = [], []
+    for train, valid in cv.split(X, y):
+        model = clone(estimator).fit(X[train], y[train])
+        margins.append(_margins(model, X[valid]))
+        truth.append(y[valid])
+    return np.concatenate(margins), np.concatenate(truth)
+
+
+def _binary_state(margins, bias):
+    """Independent mean softmax of logits [0, m] + bias."""
+    z = np.column_stack([np.zeros_like(margins), margins]) + bias
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return (p / p.sum(axis=1, keepdims=True)).mean(axis=0)
+
+
+@pytest.mark.parametrize("search", ["decimal", "exact"])
+def test_validation_state_reaches_target_on_pooled_validation_logits(binary, search):
+    """Check state_on="validation" solves the bias on pooled validation logits."""
+    X, y = binary
+    cv = StratifiedKFold(3)
+    ba = BiasAdjustedClassifier(
+        LogisticRegression(), cv=cv, search=search, state_on="validation"
+    ).fit(X, y)
+    margins, y_pooled = _pooled_validation_margins(LogisticRegression(), X, y, cv)
+    np.testing.assert_allclose(_binary_state(margins, ba.bias_), ba.target_, atol=1e-6)
+    np.testing.assert_allclose(
+        ba.imbalance_state_["before"], _binary_state(margins, np.zeros(2)), atol=1e-9
+    )
+    # Transferred: the refit model's logits plus that same bias.
+    refit = LogisticRegression().fit(X, y)
+    np.testing.assert_allclose(
+        ba.decision_function(X),
+        _margins(refit, X) + ba.bias_[1] - ba.bias_[0],
+        atol=1e-9,
+    )
+    # Its score is the score of the pooled validation rows with that bias.
+    pred = (margins + ba.bias_[1] - ba.bias_[0] > 0).astype(int)
+    assert geometric_mean_score(y_pooled, pred) == pytest.approx(
+        ba.best_score_, abs=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    "scoring, metric", [("gmean", geometric_mean_score), ("minority_f1", _minority_f1)]
+)
+def test_validation_state_exact_search_matches_brute_force(binary, scoring, metric):
+    """Check the exact search against a loop over pooled validation thresholds."""
+    X, y = binary
+    cv = StratifiedKFold(4)
+    ba = BiasAdjustedClassifier(
+        LogisticRegression(),
+        cv=cv,
+        scoring=scoring,
+        search="exact",
+        state_on="validation",
+    ).fit(X, y)
+    margins, y_pooled = _pooled_validation_margins(LogisticRegression(), X, y, cv)
+    best = _brute_force_best(margins, y_pooled, metric)
+    assert ba.best_score_ == pytest.approx(best, abs=1e-12)
+    pred = (margins + ba.bias_[1] - ba.bias_[0] > 0).astype(int)
+    assert metric(y_pooled, pred) == pytest.approx(best, abs=1e-12)
+
+
+def test_validation_state_decimal_candidates_are_scored_on_pooled_logits(binary):
+    """Check each decimal candidate's score from its own bias on pooled logits."""
+    X, y = binary
+    cv = StratifiedKFold(3)
+    ba = BiasAdjustedClassifier(LogisticRegression(), cv=cv, state_on="validation").fit(
+        X, y
+    )
+    margins, y_pooled = _pooled_validation_margins(LogisticRegression(), X, y, cv)
+    z = np.column_stack([np.zeros_like(margins), margins])
+    results = ba.search_results_
+    for target, score in list(zip(results["target"], results["score"]))[::5]:
+        b = solve_bias(z, target)
+        pred = (margins + b[1] - b[0] > 0).astype(int)
+        assert geometric_mean_score(y_pooled, pred) == pytest.approx(score, abs=1e-9)
+
+
+def test_state_on_changes_the_bias_of_an_overfit_model():
+    """Check the two settings differ when training logits are overconfident."""
+    X, y = make_classification(
+        n_samples=200,
+        n_features=60,
+        n_informative=5,
+        weights=[0.85],
+        flip_y=0.1,
+        random_state=0,
+    )
+    model = LogisticRegression(C=100.0, max_iter=5000)
+    fitted = {
+        state_on: BiasAdjustedClassifier(
+            model, cv=StratifiedKFold(3), target=0.3, state_on=state_on
+        ).fit(X, y)
+        for state_on in ("train", "validation")
+    }
+    # The overfit model separates its training rows: its training margins
+    # are far larger than its validation margins, and so the bias that
+    # reaches the same target is different.
+    bias_train = fitted["train"].bias_
+    bias_valid = fitted["validation"].bias_
+    assert abs(bias_train[1] - bias_valid[1]) > 0.5
+    # Each is the bias of the target on its own logits.
+    train_margins = _margins(fitted["train"].estimator_, X)
+    np.testing.assert_allclose(
+        _binary_state(train_margins, bias_train), [0.7, 0.3], atol=1e-6
+    )
+    margins, _ = _pooled_validation_margins(model, X, y, StratifiedKFold(3))
+    np.testing.assert_allclose(
+        _binary_state(margins, bias_valid), [0.7, 0.3], atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("state_on", ["train", "validation"])
+def test_frozen_estimator_state_is_the_fit_data(binary, frozen_model, state_on):
+    """Check a frozen estimator measures the state on the data given to fit."""
+    X, y = binary
+    ba = BiasAdjustedClassifier(
+        FrozenEstimator(frozen_model), state_on=state_on, target=0.25
+    ).fit(X[300:], y[300:])
+    np.testing.assert_allclose(
+        _binary_state(_margins(frozen_model, X[300:]), ba.bias_),
+        [0.75, 0.25],
+        atol=1e-6,
+    )
+
+
+def test_validation_state_multiclass():
+    """Check the multiclass search with state_on="validation"."""
+    X, y = make_classification(
+        n_samples=600,
+        n_classes=3,
+        n_informative=4,
+        weights=[0.8, 0.15],
+        random_state=0,
+    )
+    cv = StratifiedKFold(3)
+    ba = BiasAdjustedClassifier(
+        LogisticRegression(),
+        cv=cv,
+        scoring="balanced_accuracy",
+        state_on="validation",
+    ).fit(X, y)
+    logits, truth = [], []
+    for train, valid in cv.split(X, y):
+        model = LogisticRegression().fit(X[train], y[train])
+        logits.append(np.log(model.predict_proba(X[valid])))
+        truth.append(y[valid])
+    z, y_pooled = np.concatenate(logits), np.concatenate(truth)
+    p = np.exp(z + ba.bias_)
+    p /= p.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(p.mean(axis=0), ba.target_, atol=1e-6)
+    score = balanced_accuracy_score(y_pooled, np.argmax(z + ba.bias_, axis=1))
+    assert score == pytest.approx(ba.best_score_, abs=1e-12)
