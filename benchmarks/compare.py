@@ -34,6 +34,7 @@ import torch
 from imblearn.metrics import geometric_mean_score
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from scipy.stats import rankdata
 from sklearn.datasets import load_digits
 from sklearn.metrics import average_precision_score, balanced_accuracy_score
 from sklearn.model_selection import RepeatedStratifiedKFold, TunedThresholdClassifierCV
@@ -159,14 +160,16 @@ def evaluate(make, X, y, cv):
     return {m: (float(np.mean(v)), float(np.std(v))) for m, v in scores.items()}
 
 
+def mean_ranks(means):
+    """Mean over datasets (columns) of each method's rank; 1 is best, ties share."""
+    return np.mean([rankdata(-column) for column in means.T], axis=0)
+
+
 def markdown(results, names, data_names, metric):
     head = "| method | " + " | ".join(data_names) + " | mean | mean rank |"
     lines = [head, "|---" * (len(data_names) + 3) + "|"]
     means = np.array([[results[d][m][metric][0] for d in data_names] for m in names])
-    ranks = np.mean(
-        [np.argsort(np.argsort(-means[:, j])) + 1 for j in range(len(data_names))],
-        axis=0,
-    )
+    ranks = mean_ranks(means)
     for i, m in enumerate(names):
         cells = [
             f"{results[d][m][metric][0]:.3f} ± {results[d][m][metric][1]:.3f}"
@@ -177,6 +180,30 @@ def markdown(results, names, data_names, metric):
             + " | ".join(cells)
             + f" | {means[i].mean():.3f} | {ranks[i]:.1f} |"
         )
+    return "\n".join(lines)
+
+
+def summary(results, names, data_names):
+    """Mean over datasets (mean rank) of every metric, and seconds per fold."""
+    lines = [
+        "| method | "
+        + " | ".join(f"{m} mean (rank)" for m in METRICS)
+        + " | s / fold |",
+        "|---" * (len(METRICS) + 2) + "|",
+    ]
+    cells = {m: [] for m in names}
+    for metric in METRICS:
+        means = np.array(
+            [[results[d][m][metric][0] for d in data_names] for m in names]
+        )
+        ranks = np.mean(
+            [rankdata(-means[:, j]) for j in range(len(data_names))], axis=0
+        )
+        for i, m in enumerate(names):
+            cells[m].append(f"{means[i].mean():.3f} ({ranks[i]:.1f})")
+    for m in names:
+        seconds = np.mean([results[d][m]["time"][0] for d in data_names])
+        lines.append(f"| {m} | " + " | ".join(cells[m]) + f" | {seconds:.1f} |")
     return "\n".join(lines)
 
 
@@ -244,6 +271,7 @@ def main(quick, repeats, splits):
         + ". Mean ± std over folds. Balanced accuracy is the expected accuracy "
         "on a balanced test set.\n",
     ]
+    text += ["\n## Summary over datasets\n", summary(results, names, data_names)]
     for metric in METRICS:
         text += [f"\n## {metric}\n", markdown(results, names, data_names, metric)]
     time_rows = [
