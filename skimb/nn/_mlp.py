@@ -2,7 +2,15 @@
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+
+def _unit_rows(t):
+    """Rows of ``t`` scaled to unit norm, as ``F.normalize`` with eps=1e-12.
+
+    One reduction and one multiply: fewer kernels (forward and backward) than
+    ``F.normalize``, which matters on the CPU with small batches.
+    """
+    return t * torch.rsqrt((t * t).sum(dim=1, keepdim=True).clamp_min(1e-24))
 
 
 class MLP(nn.Module):
@@ -75,6 +83,5 @@ class MLP(nn.Module):
         """Return the logits of ``X``, shape ``(n_samples, n_classes)``."""
         features = self.body(X)
         if self.cosine:
-            cos = F.normalize(features, dim=1) @ F.normalize(self.weight, dim=1).T
-            return self.scale * cos
+            return self.scale * (_unit_rows(features) @ _unit_rows(self.weight).T)
         return self.head(features)

@@ -255,3 +255,16 @@ def test_valid_acc_with_string_labels(imbalanced_binary):
     _, valid = next(StratifiedKFold(3).split(X, y))
     expected = np.mean(net.predict(X[valid]) == y[valid])
     assert net.history[-1, "valid_acc"] == pytest.approx(expected)
+
+
+def test_mlp_cosine_head_matches_normalized_formula():
+    """Check the cosine head equals scale * normalize(f) @ normalize(W).T."""
+    torch.manual_seed(0)
+    module = MLP(n_features=5, n_classes=3, hidden_sizes=(7,), cosine=True, scale=30.0)
+    X = torch.randn(11, 5)
+    features = module.body(X)
+    expected = 30.0 * (
+        torch.nn.functional.normalize(features, dim=1)
+        @ torch.nn.functional.normalize(module.weight, dim=1).T
+    )
+    torch.testing.assert_close(module(X), expected, rtol=1e-5, atol=1e-5)
