@@ -72,12 +72,12 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
        are pooled and scored once, so that a small minority does not make
        the choice noisy.
 
+       - ``state_on="validation"`` (the default): the validation logits of
+         all fold models are pooled; the bias is solved on them and the
+         candidate scored on them plus that bias.
        - ``state_on="train"`` (the paper's choice): the bias of each fold
          model is solved on the logits of its own training part and applied
          to the logits of its validation part.
-       - ``state_on="validation"``: the validation logits of all fold models
-         are pooled; the bias is solved on them and the candidate scored on
-         them plus that bias.
 
        With a frozen estimator both settings measure the state on the data
        given to :meth:`fit`. The searches:
@@ -140,7 +140,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         Adjust after every epoch of a skorch network and keep the best one.
     refit : bool, default=True
         Train the final model on all the data (needs no single split).
-    state_on : {"train", "validation"}, default="train"
+    state_on : {"validation", "train"}, default="validation"
         Where the model imbalance state is measured when the bias of a target
         is solved. ``"train"`` is the paper's choice: each model's logits of
         its own training data. A model trained on little data is
@@ -150,7 +150,10 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         state on held-out logits (the pooled validation logits of the fold
         models), the rows the candidate is scored on, and transfers that
         bias to the final model. With a frozen estimator both are the data
-        given to :meth:`fit`.
+        given to :meth:`fit`. ``"validation"`` is the default: on
+        ``benchmarks/bench_bias_quality.py`` (12 data sets, small networks)
+        it has the better mean rank of the two on G-mean (2.67 against 2.92
+        of 6 methods) and on minority F1 (2.50 against 4.50).
     random_state : int, RandomState instance or None, default=None
         Seeds the holdout split when ``cv`` is a float.
 
@@ -203,12 +206,12 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
     >>> from skimb.adjustment import BiasAdjustedClassifier
     >>> X, y = make_classification(n_samples=600, weights=[0.9], random_state=0)
     >>> clf = BiasAdjustedClassifier(LogisticRegression(), cv=3).fit(X, y)
-    >>> clf.target_  # minority probability 0.185 maximises the G-mean
-    array([0.815, 0.185])
-    >>> clf.imbalance_state_["before"].round(3)  # the plain model's state
-    array([0.898, 0.102])
-    >>> clf.predict_proba(X).mean(axis=0).round(3)
-    array([0.815, 0.185])
+    >>> clf.target_  # minority probability 0.197 maximises the G-mean
+    array([0.803, 0.197])
+    >>> clf.imbalance_state_["before"].round(3)  # held out, without the bias
+    array([0.901, 0.099])
+    >>> clf.imbalance_state_["after"].round(3)  # held out, with the bias
+    array([0.803, 0.197])
     """
 
     _parameter_constraints = {
@@ -241,7 +244,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         cv=5,
         per_epoch=False,
         refit=True,
-        state_on="train",
+        state_on="validation",
         random_state=None,
     ):
         self.estimator = estimator

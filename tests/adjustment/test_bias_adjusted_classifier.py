@@ -113,7 +113,9 @@ def test_exact_search_with_folds_beats_a_dense_target_grid(binary):
     """Check the pooled exact search against a dense grid of targets."""
     X, y = binary
     cv = StratifiedKFold(3)
-    ba = BiasAdjustedClassifier(LogisticRegression(), cv=cv, search="exact").fit(X, y)
+    ba = BiasAdjustedClassifier(
+        LogisticRegression(), cv=cv, search="exact", state_on="train"
+    ).fit(X, y)
     folds = []
     for train, valid in cv.split(X, y):
         model = LogisticRegression().fit(X[train], y[train])
@@ -129,14 +131,16 @@ def test_exact_search_with_folds_beats_a_dense_target_grid(binary):
         score = geometric_mean_score(np.concatenate(truth), np.concatenate(preds))
         grid_best = max(grid_best, score)
     assert ba.best_score_ >= grid_best - 1e-12
-    decimal = BiasAdjustedClassifier(LogisticRegression(), cv=cv).fit(X, y)
+    decimal = BiasAdjustedClassifier(LogisticRegression(), cv=cv, state_on="train").fit(
+        X, y
+    )
     assert decimal.best_score_ >= ba.best_score_ - 0.01
 
 
 def test_refit_solves_bias_on_all_training_logits(binary):
     """Check the refit model's state on the training data is the target."""
     X, y = binary
-    ba = BiasAdjustedClassifier(LogisticRegression(), cv=3).fit(X, y)
+    ba = BiasAdjustedClassifier(LogisticRegression(), cv=3, state_on="train").fit(X, y)
     assert isinstance(ba.estimator_, LogisticRegression)
     np.testing.assert_allclose(ba.predict_proba(X).mean(axis=0), ba.target_, atol=1e-6)
     np.testing.assert_allclose(ba.imbalance_state_["after"], ba.target_, atol=1e-6)
@@ -156,7 +160,9 @@ def test_refit_solves_bias_on_all_training_logits(binary):
 def test_fixed_targets(binary, target, expected):
     """Check the balanced, float and array targets are the ones reached."""
     X, y = binary
-    ba = BiasAdjustedClassifier(LogisticRegression(), target=target, cv=2).fit(X, y)
+    ba = BiasAdjustedClassifier(
+        LogisticRegression(), target=target, cv=2, state_on="train"
+    ).fit(X, y)
     np.testing.assert_allclose(ba.target_, expected)
     np.testing.assert_allclose(ba.predict_proba(X).mean(axis=0), expected, atol=1e-6)
     assert ba.search_results_["score"].shape == (1,)
