@@ -47,6 +47,26 @@ def _raw_logits(estimator, X, n_classes):
     return z
 
 
+def _encode(y):
+    """Classes, class indices and class counts of 1-D labels, in one pass.
+
+    Non-negative integer labels are counted with ``bincount`` (no sort, no
+    search); others go through ``np.unique`` and one ``searchsorted``.
+    """
+    if y.dtype.kind in "iu" and y.size and y.min() >= 0 and y.max() < 2 * y.size:
+        counts = np.bincount(y)
+        present = np.flatnonzero(counts)
+        if present.size == counts.size:
+            y_encoded = y.astype(np.intp, copy=False)
+        else:
+            index = np.cumsum(counts > 0) - 1
+            y_encoded = index[y]
+        return present.astype(y.dtype), y_encoded, counts[present]
+    classes = np.unique(y)
+    y_encoded = np.searchsorted(classes, y)
+    return classes, y_encoded, np.bincount(y_encoded, minlength=classes.size)
+
+
 class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
     """Classifier whose bias moves its imbalance state to the best one.
 
@@ -279,9 +299,9 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         for train, valid in splits:
             for name, part in (("validation", valid), ("training", train)):
-                present = np.unique(y[part])
-                if present.size < n_classes:
-                    missing = np.setdiff1d(np.arange(n_classes), present)
+                present = np.bincount(y[part], minlength=n_classes) > 0
+                if not present.all():
+                    missing = np.flatnonzero(~present)
                     raise ValueError(
                         f"A {name} split of cv={self.cv!r} lacks class(es) "
                         f"{self.classes_[missing].tolist()}; use a larger "
@@ -309,16 +329,16 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
             The fitted classifier.
         """
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"])
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        y_encoded = np.searchsorted(self.classes_, y)
+        self.classes_, y_encoded, counts = _encode(y)
+        # y is 1-D here, so its target type is that of its distinct values.
+        check_classification_targets(self.classes_)
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(
                 f"y has 1 class ({self.classes_[0]!r}); "
                 f"{type(self).__name__} needs at least two classes."
             )
-        prior = np.bincount(y_encoded, minlength=n_classes) / y_encoded.size
+        prior = counts / y_encoded.size
         scorer = get_scorer(self.scoring)
         resolve_fixed_target(self.target, n_classes, prior)
         if self.search == "exact" and n_classes > 2:

@@ -58,6 +58,32 @@ _COUNT_METRICS = {
 EXACT_SCORINGS = tuple(sorted(_COUNT_METRICS))
 
 
+def _slot_counts(cuts, others):
+    """``bincount(searchsorted(cuts, others, "left"), minlength=cuts.size + 1)``.
+
+    For many unsorted ``others`` a binary search per row is slow (a branch
+    misprediction per step). Each row first takes the slot of its bin on a
+    uniform grid of 4 bins per cut, read from a table; the slot is checked
+    (``cuts[s - 1] < x <= cuts[s]``) and only the rows where it is wrong
+    (in a bin that holds a cut, or NaN) are searched.
+    """
+    n = cuts.size
+    if others.size < _COMPRESS_ABOVE or n < 2:
+        return np.bincount(np.searchsorted(cuts, others, side="left"), minlength=n + 1)
+    low, n_bins = cuts[0], 4 * n
+    width = (cuts[-1] - low) / n_bins
+    if not (np.isfinite(low) and np.isfinite(width) and width > 0):
+        return np.bincount(np.searchsorted(cuts, others, side="left"), minlength=n + 1)
+    table = np.searchsorted(cuts, low + width * np.arange(n_bins + 1), side="left")
+    position = np.clip((others - low) / width, 0, n_bins)
+    slots = table[np.nan_to_num(position, nan=0.0).astype(np.intp)]
+    below = np.concatenate([[-np.inf], cuts])
+    above = np.concatenate([cuts, [np.inf]])
+    wrong = ~((below[slots] < others) & (others <= above[slots]))
+    slots[wrong] = np.searchsorted(cuts, others[wrong], side="left")
+    return np.bincount(slots, minlength=n + 1)
+
+
 class _LogitsClassifier(ClassifierMixin, BaseEstimator):
     """A classifier whose input *is* its logits: scores precomputed outputs."""
 
@@ -185,10 +211,12 @@ class _Scoring:
         )
         self.scorer = scorer
         self.holder = _LogitsClassifier(classes)
-        self.y_labels = classes[np.concatenate(y_valid)]
+        self._classes, self._y_valid, self._y_labels = classes, y_valid, None
 
     def logits(self, logits):
-        return float(self.scorer(self.holder, logits, self.y_labels))
+        if self._y_labels is None:  # only scorers need the labels
+            self._y_labels = self._classes[np.concatenate(self._y_valid)]
+        return float(self.scorer(self.holder, logits, self._y_labels))
 
 
 def middle_of_best(scores):
@@ -296,10 +324,7 @@ def _search_binary_exact(folds, scoring):
     others = anchor_keys[y != anchor]
     hits = np.arange(cuts.size + 1)
     hits[1:] = np.searchsorted(cuts, cuts, side="right")
-    slots = np.searchsorted(cuts, others, side="left")
-    false = np.concatenate(
-        [[0], np.cumsum(np.bincount(slots, minlength=cuts.size + 1))[:-1]]
-    )
+    false = np.concatenate([[0], np.cumsum(_slot_counts(cuts, others))[:-1]])
     if anchor == 1:
         tp, fp = hits, false
     else:

@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from skimb.adjustment import BiasAdjustedClassifier, solve_bias
+from skimb.adjustment._search import _slot_counts
 from skimb.datasets import make_long_tailed
 from skimb.metrics import get_scorer
 from skimb.nn import NetClassifier
@@ -458,3 +459,58 @@ def test_validation_state_multiclass():
     np.testing.assert_allclose(p.mean(axis=0), ba.target_, atol=1e-6)
     score = balanced_accuracy_score(y_pooled, np.argmax(z + ba.bias_, axis=1))
     assert score == pytest.approx(ba.best_score_, abs=1e-12)
+
+
+def test_encoding_of_labels_with_gaps():
+    """Check integer labels with gaps and negative labels are encoded alike."""
+    X, y = make_classification(
+        n_samples=300, n_classes=3, n_informative=3, random_state=0
+    )
+    params = {"cv": StratifiedKFold(3), "target": "prior"}
+    reference = BiasAdjustedClassifier(LogisticRegression(), **params).fit(X, y)
+    for mapping in ([0, 5, 9], [-3, 2, 40]):
+        ba = BiasAdjustedClassifier(LogisticRegression(), **params).fit(
+            X, np.array(mapping)[y]
+        )
+        np.testing.assert_array_equal(ba.classes_, mapping)
+        np.testing.assert_allclose(ba.target_, np.bincount(y) / y.size)
+        np.testing.assert_allclose(ba.bias_, reference.bias_)
+        np.testing.assert_array_equal(
+            ba.predict(X), np.array(mapping)[reference.predict(X)]
+        )
+
+
+def test_slot_counts_match_searchsorted():
+    """Check the table lookup of the exact search against a plain searchsorted."""
+    rng = np.random.default_rng(0)
+    for decimals in (1, 3, 9):
+        cuts = np.sort(np.round(rng.normal(size=3000), decimals))
+        others = np.round(rng.normal(loc=-1.0, scale=2.0, size=80_000), decimals)
+        others[:6] = [np.inf, -np.inf, np.nan, cuts[0], cuts[-1], cuts[10]]
+        expected = np.bincount(
+            np.searchsorted(cuts, others, side="left"), minlength=cuts.size + 1
+        )
+        np.testing.assert_array_equal(_slot_counts(cuts, others), expected)
+
+
+def test_exact_search_on_many_rows_matches_sorted_counts():
+    """Check the exact search above the lookup's row count with a cumulative sum."""
+    rng = np.random.default_rng(1)
+    n = 120_000
+    y = (rng.random(n) < 0.05).astype(int)
+    X = (rng.normal(size=n) + 1.5 * y).round(3)[:, None]  # many tied margins
+    model = FrozenEstimator(LogisticRegression().fit(X, y))
+    ba = BiasAdjustedClassifier(model, search="exact").fit(X, y)
+    margins = _margins(model, X)
+    # Predict 1 when margin >= t for every distinct t (and for none).
+    order = np.argsort(-margins, kind="stable")
+    m, truth = margins[order], y[order]
+    last = np.r_[m[1:] != m[:-1], True]  # the last row of each tied group
+    tp = np.cumsum(truth)[last]
+    fp = np.cumsum(1 - truth)[last]
+    tpr = np.r_[0, tp] / y.sum()
+    tnr = 1 - np.r_[0, fp] / (n - y.sum())
+    assert ba.best_score_ == pytest.approx(np.sqrt(tpr * tnr).max(), abs=1e-12)
+    assert geometric_mean_score(y, ba.predict(X)) == pytest.approx(
+        ba.best_score_, abs=1e-12
+    )
