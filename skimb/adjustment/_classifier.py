@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import StratifiedShuffleSplit, check_cv
+from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -289,6 +289,24 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
             )
         else:
             splitter = check_cv(self.cv, y, classifier=True)
+        # A class needs a row in the training and in the validation part of
+        # every split: two rows for a holdout, one per fold for k folds.
+        kfold = isinstance(splitter, StratifiedKFold)
+        needed = max(2, splitter.n_splits) if kfold else 2
+        counts = np.bincount(y, minlength=len(self.classes_))
+        if counts.min() < needed:
+            j = int(np.argmin(counts))
+            per_fold = (
+                f"one per validation fold of {splitter.n_splits}"
+                if kfold
+                else "one for training, one for validation"
+            )
+            raise ValueError(
+                f"Class {self.classes_[j].tolist()!r} has {counts[j]} sample"
+                f"{'s' if counts[j] != 1 else ''} and needs at least {needed} "
+                f"({per_fold}) for cv={self.cv!r}; collect more rows of it, "
+                f"merge it with another class or use fewer folds."
+            )
         splits = list(splitter.split(X, y))
         if not self.refit and len(splits) > 1:
             raise ValueError(

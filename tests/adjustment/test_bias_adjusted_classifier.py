@@ -461,6 +461,30 @@ def test_validation_state_multiclass():
     assert score == pytest.approx(ba.best_score_, abs=1e-12)
 
 
+@pytest.mark.parametrize(
+    "cv, needed, per",
+    [
+        (2, 2, "one per validation fold of 2"),
+        (3, 3, "one per validation fold of 3"),
+        (0.3, 2, "one for training, one for validation"),
+    ],
+)
+def test_single_sample_class_error(cv, needed, per):
+    """Check a 1-row tail class is named, with the rows it needs."""
+    X, y = make_classification(
+        n_samples=90, n_classes=3, n_informative=3, random_state=0
+    )
+    y = np.where(y == 2, 1, y)
+    y[7] = 2  # a single row of class 2
+    labels = np.array(["cat", "dog", "eel"])[y]
+    ba = BiasAdjustedClassifier(LogisticRegression(), cv=cv, random_state=0)
+    message = f"Class 'eel' has 1 sample and needs at least {needed} \\({per}\\)"
+    with pytest.raises(ValueError, match=message):
+        ba.fit(X, labels)
+    with pytest.raises(ValueError, match="Class 2 has 1 sample and needs"):
+        ba.fit(X, y)
+
+
 def test_encoding_of_labels_with_gaps():
     """Check integer labels with gaps and negative labels are encoded alike."""
     X, y = make_classification(
