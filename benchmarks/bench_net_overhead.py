@@ -41,6 +41,7 @@ def main(quick=False):
         max_epochs=2,
         batch_size=128,
         train_split=None,
+        iterator_train__shuffle=True,  # NetClassifier's default; skorch's is off
         device="cpu",
         verbose=0,
     )

@@ -45,6 +45,9 @@ class NetClassifier(NeuralNetClassifier):
     criterion whose class takes ``class_counts`` receives the training class
     counts, unless set explicitly through ``module__`` / ``criterion__``.
 
+    Training batches are shuffled every epoch (skorch's DataLoader is not,
+    unless told); ``iterator_train__shuffle=False`` turns it off.
+
     Every other skorch argument (``callbacks``, ``optimizer__weight_decay``,
     ``module__hidden_sizes``, ``iterator_train__num_workers`` ...) is accepted
     as keyword argument and tunable by ``GridSearchCV``.
@@ -177,6 +180,10 @@ class NetClassifier(NeuralNetClassifier):
     # -- wiring of the data-dependent init arguments
     def get_params_for(self, prefix):
         params = super().get_params_for(prefix)
+        if prefix == "iterator_train":
+            # skorch's DataLoader does not shuffle unless told; SGD needs it.
+            params.setdefault("shuffle", True)
+            return params
         if prefix == "module":
             known = {"n_features": "n_features_in_", "n_classes": "classes_"}
         elif prefix == "criterion":

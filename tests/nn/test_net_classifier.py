@@ -268,3 +268,24 @@ def test_mlp_cosine_head_matches_normalized_formula():
         @ torch.nn.functional.normalize(module.weight, dim=1).T
     )
     torch.testing.assert_close(module(X), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_training_batches_are_shuffled():
+    """Check each epoch sees the rows in a new random order, unless turned off."""
+    X = np.arange(40, dtype=np.float32).reshape(-1, 1)
+    y = np.repeat([0, 1], 20)
+    orders = []
+
+    class Recorder(MLP):
+        def forward(self, X):
+            if self.training:
+                orders.append(X[:, 0].tolist())
+            return super().forward(X)
+
+    NetClassifier(Recorder, max_epochs=2, batch_size=40, random_state=0).fit(X, y)
+    assert orders[0] != sorted(orders[0]) and orders[0] != orders[1]
+    orders.clear()
+    NetClassifier(
+        Recorder, max_epochs=1, batch_size=40, iterator_train__shuffle=False
+    ).fit(X, y)
+    assert orders[0] == sorted(orders[0])
