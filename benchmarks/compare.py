@@ -20,8 +20,8 @@ fold, which keeps the training imbalance: balanced accuracy (the expected
 accuracy on a balanced test set), minority F1, G-mean, minority average
 precision; plus wall time of fit + predict.
 
-    python benchmarks/compare.py --quick     # < 5 minutes on 2 cores
-    python benchmarks/compare.py             # full; about 40 minutes on 2 cores
+    python benchmarks/compare.py --quick     # 1-4 minutes on 2 cores
+    python benchmarks/compare.py             # full; 11-18 minutes on 2 cores
 """
 
 import argparse
