@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, ProgressBar
 
+from ._batches import ArrayBatches
 from ._mlp import MLP
 
 
@@ -198,6 +199,26 @@ class NetClassifier(NeuralNetClassifier):
                 value = getattr(self, attribute)
                 params[name] = len(value) if name == "n_classes" else value
         return params
+
+    def get_iterator(self, dataset, training=False):
+        """Batches of ``dataset``; in-memory arrays skip skorch's per-row fetch.
+
+        With the default ``iterator_train`` / ``iterator_valid`` (DataLoader)
+        and no DataLoader argument but ``batch_size`` and ``shuffle``, numpy
+        data is batched by one indexing per batch (:class:`ArrayBatches`):
+        the same batches, several times faster for tabular data. Anything
+        else goes through skorch's DataLoader.
+        """
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        default_loader = getattr(self, prefix) is torch.utils.data.DataLoader
+        if default_loader and set(kwargs) <= {"batch_size", "shuffle"}:
+            if ArrayBatches.supports(dataset):
+                batch_size = kwargs.get("batch_size", self.batch_size)
+                if batch_size == -1:
+                    batch_size = len(dataset)
+                return ArrayBatches(dataset, batch_size, kwargs.get("shuffle", False))
+        return super().get_iterator(dataset, training=training)
 
     def get_default_callbacks(self):
         # skorch's valid_acc compares predict (labels) with the encoded targets

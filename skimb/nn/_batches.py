@@ -1,0 +1,82 @@
+"""Mini-batches of in-memory arrays by tensor indexing."""
+
+import math
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset
+from torch.utils.data import Subset
+
+
+def _arrays(dataset):
+    """``(X, y, rows)`` behind a plain skorch Dataset or a Subset of one, else None.
+
+    ``rows`` are the Subset's indices (None for the whole Dataset). Read at
+    every iteration, so callbacks that swap a Subset's indices or a Dataset's
+    arrays between epochs (``DifficultySampling``) are followed.
+    """
+    rows = None
+    if isinstance(dataset, Subset):
+        dataset, rows = dataset.dataset, np.asarray(dataset.indices)
+    if type(dataset) is not Dataset:  # a subclass may transform its rows
+        return None
+    X, y = dataset.X, dataset.y
+    if not isinstance(X, np.ndarray) or not (y is None or isinstance(y, np.ndarray)):
+        return None
+    return X, y, rows
+
+
+def _dataloader_permutation(n):
+    """The order a shuffling ``DataLoader`` (no generator) would draw.
+
+    A DataLoader iteration draws its base seed, then its RandomSampler draws
+    a seed for a private generator that makes the permutation; drawing the
+    same numbers from torch's stream keeps seeded fits identical to skorch's
+    DataLoader path.
+    """
+    torch.empty((), dtype=torch.int64).random_()
+    seed = int(torch.empty((), dtype=torch.int64).random_().item())
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
+
+
+class ArrayBatches:
+    """Iterate over a skorch Dataset of numpy arrays in mini-batches.
+
+    What ``torch.utils.data.DataLoader(dataset, batch_size, shuffle)`` yields,
+    without fetching and collating one row at a time: each batch is one
+    fancy-indexing of the arrays. Shuffling draws the same permutation from
+    torch's random stream as the DataLoader would.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset or torch.utils.data.Subset
+        Holding numpy arrays (see ``ArrayBatches.supports``).
+    batch_size : int
+        Rows per batch; the last one may be smaller.
+    shuffle : bool
+        Draw a new order of the rows at every iteration.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    @staticmethod
+    def supports(dataset):
+        """Whether ``dataset`` holds numpy arrays this iterator can batch."""
+        return _arrays(dataset) is not None
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        X, y, rows = _arrays(self.dataset)
+        n = len(self.dataset)
+        order = _dataloader_permutation(n) if self.shuffle else np.arange(n)
+        if rows is not None:
+            order = rows[order]
+        for start in range(0, n, self.batch_size):
+            batch = order[start : start + self.batch_size]
+            yb = torch.zeros(len(batch)) if y is None else torch.from_numpy(y[batch])
+            yield torch.from_numpy(X[batch]), yb
