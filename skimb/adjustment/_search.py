@@ -138,6 +138,44 @@ class _Margins:
             out[start : start + step] = np.average(s, axis=1, weights=self.weights)
         return out
 
+    def solve_many(self, targets, known=None):
+        """:meth:`solve` for many targets at once (vectorised Newton steps).
+
+        ``known``: ``(targets, betas)`` solved before; new targets start from
+        their interpolation in log-odds, which saves most Newton steps.
+        """
+        targets = np.asarray(targets, dtype=np.float64)
+        log_odds = np.log(targets / (1 - targets))
+        if known is not None and len(known[0]) >= 2:
+            done, betas = np.asarray(known[0]), np.asarray(known[1])
+            order = np.argsort(done)
+            done_log_odds = np.log(done[order] / (1 - done[order]))
+            beta = np.interp(log_odds, done_log_odds, betas[order])
+        else:
+            p0 = np.clip(self.state_at_zero, 1e-12, 1 - 1e-12)
+            beta = log_odds - np.log(p0 / (1 - p0))
+        low = np.full_like(beta, -np.inf)
+        high = np.full_like(beta, np.inf)
+        for _ in range(200):
+            s = expit(self.values[None, :] + beta[:, None])
+            state = np.average(s, axis=1, weights=self.weights)
+            slope = np.average(s * (1 - s), axis=1, weights=self.weights)
+            gap = state - targets
+            open_ = np.abs(gap) > _SEARCH_TOL
+            if not open_.any():
+                break
+            high = np.where(open_ & (gap > 0), beta, high)
+            low = np.where(open_ & (gap <= 0), beta, low)
+            bracketed = np.isfinite(low) & np.isfinite(high)
+            # np.where evaluates both branches: silence the unused inf/nan ones.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                new = np.where(slope > 0, beta - gap / slope, np.nan)
+                step = np.where(gap > 0, beta - 8.0, beta + 8.0)
+                fallback = np.where(bracketed, (low + high) / 2, step)
+            new = np.where((low < new) & (new < high), new, fallback)
+            beta = np.where(open_, new, beta)
+        return beta
+
     def solve(self, target, beta=None):
         """The bias ``beta`` of class 1 (class 0 at 0) with state ``target``."""
         if beta is None:
@@ -237,18 +275,21 @@ def _binary_target(r1):
 def _search_binary_decimal(folds, scoring, candidates_fn):
     """Score targets on the paper's decimal grid (or the given fixed ones)."""
     tried = {}
-    warm = [None] * len(folds.train)
+    solved = [([], []) for _ in folds.train]  # per fold: targets r1, betas
 
     def evaluate(probabilities):
-        for p in sorted(round(p, 10) for p in probabilities):
-            if p in tried or not MIN_TARGET <= p <= 1 - MIN_TARGET:
-                continue
-            r1 = p if folds.minority == 1 else 1 - p
-            betas = [
-                margins.solve(r1, beta)
-                for margins, beta in zip(folds.train, warm, strict=True)
-            ]
-            warm[:] = betas
+        rounded = {round(p, 10) for p in probabilities}
+        new = sorted(
+            p for p in rounded if p not in tried and MIN_TARGET <= p <= 1 - MIN_TARGET
+        )
+        r1 = np.array([p if folds.minority == 1 else 1 - p for p in new])
+        fold_betas = []
+        for margins, (done, betas) in zip(folds.train, solved, strict=True):
+            fold_betas.append(margins.solve_many(r1, known=(done, betas)))
+            done.extend(r1)
+            betas.extend(fold_betas[-1])
+        for i, p in enumerate(new):
+            betas = [float(b[i]) for b in fold_betas]
             if scoring.count_metric is not None:
                 score = float(
                     scoring.count_metric(*folds.counts(betas), folds.metric_minority)

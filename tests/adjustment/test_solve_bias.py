@@ -120,3 +120,21 @@ def test_solve_bias_on_cuda():
     np.testing.assert_allclose(
         _mean_softmax(logits, bias.cpu().numpy()), target, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("n", [500, 70_000])  # 70,000 rows: compressed margins
+def test_search_margins_solve_many_hits_every_target(n):
+    """Check the vectorised binary solve of the searches reaches each target."""
+    from scipy.special import expit
+
+    from skimb.adjustment._search import _Margins
+
+    rng = np.random.RandomState(0)
+    logits = np.c_[np.zeros(n), rng.normal(-3, 2, size=n)]
+    margins = _Margins(logits)
+    targets = np.array([1e-4, 0.01, 0.05, 0.3, 0.5, 0.9, 0.9999])
+    betas = margins.solve_many(targets)
+    reached = expit(logits[:, 1][None, :] + betas[:, None]).mean(axis=1)
+    np.testing.assert_allclose(reached, targets, atol=1e-6)
+    singles = [margins.solve(t) for t in targets]
+    np.testing.assert_allclose(betas, singles, atol=1e-5)
