@@ -21,7 +21,7 @@ accuracy on a balanced test set), minority F1, G-mean, minority average
 precision; plus wall time of fit + predict.
 
     python benchmarks/compare.py --quick     # 1-4 minutes on 2 cores
-    python benchmarks/compare.py             # full; 11-18 minutes on 2 cores
+    python benchmarks/compare.py             # full; 9-18 minutes on 2 cores
 """
 
 import argparse
