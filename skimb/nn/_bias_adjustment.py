@@ -3,30 +3,14 @@
 import numpy as np
 import torch
 from skorch.callbacks import Callback
-from skorch.dataset import Dataset
-from torch.utils.data import Subset
 
 from ..adjustment._search import imbalance_state, search_target
 from ..adjustment._solve import solve_bias
 from ..metrics import get_scorer
+from ._batches import ArrayBatches
 
 # Rows per forward pass when computing the training logits.
 _INFERENCE_ROWS = 8192
-
-
-def _dataset_arrays(dataset):
-    """``(X, y)`` of a skorch Dataset or a Subset of one; None otherwise."""
-    indices = None
-    if isinstance(dataset, Subset):
-        dataset, indices = dataset.dataset, np.asarray(dataset.indices)
-    if not isinstance(dataset, Dataset) or dataset.y is None:
-        return None
-    X, y = dataset.X, dataset.y
-    if not isinstance(X, (np.ndarray, torch.Tensor)):
-        return None
-    if indices is not None:
-        X, y = X[indices], y[indices]
-    return X, y
 
 
 class BiasAdjustment(Callback):
@@ -130,22 +114,17 @@ class BiasAdjustment(Callback):
             self._valid_y.append(batch[1])
 
     def _train_arrays(self, net, dataset):
-        arrays = _dataset_arrays(dataset)
-        if arrays is None:
-            logits, ys = [], []
-            for Xb, yb in net.get_iterator(dataset, training=False):
-                logits.append(net.evaluation_step((Xb, yb), training=False))
-                ys.append(yb)
-            return torch.cat(logits), torch.cat([torch.as_tensor(y) for y in ys])
-        X, y = arrays
-        logits = [
-            net.evaluation_step(
-                (torch.as_tensor(X[start : start + _INFERENCE_ROWS]), None),
-                training=False,
-            )
-            for start in range(0, len(X), _INFERENCE_ROWS)
-        ]
-        return torch.cat(logits), torch.as_tensor(y)
+        # In-memory arrays go in large inference batches; anything else
+        # through the net's own iterator.
+        if ArrayBatches.supports(dataset):
+            batches = ArrayBatches(dataset, _INFERENCE_ROWS, shuffle=False)
+        else:
+            batches = net.get_iterator(dataset, training=False)
+        logits, ys = [], []
+        for Xb, yb in batches:
+            logits.append(net.evaluation_step((Xb, yb), training=False))
+            ys.append(torch.as_tensor(yb))
+        return torch.cat(logits), torch.cat(ys)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         if not self._valid_logits:
