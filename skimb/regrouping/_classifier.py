@@ -123,10 +123,14 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     (duplicates included) is capped with a ``UserWarning``, so a class can end
     as one-row pseudo-classes, which the estimator must accept (NetClassifier
     and scikit-learn's classifiers do; an estimator with an inner stratified
-    split may not). On the bundled tabular KEEL sets, clustering the raw
-    features did not improve minority average precision over the plain
-    estimator (``benchmarks/results/regrouping.md``): the seed paper clusters
-    pretrained image embeddings, which ``encoder`` is for.
+    split may not). k-means clusters what it is given: scale ``X`` first (or
+    pass an ``encoder``), and treat ``n_clusters`` as a hyperparameter. In
+    ``benchmarks/results/regrouping.md`` (7 KEEL sets and two digits tasks,
+    scaled raw features) regrouping did not beat the plain network on minority
+    average precision, even with ``n_clusters`` tuned; with a logistic
+    regression it helped on one-digit-against-the-rest tasks, the seed paper's
+    setting, but not on average. The seed paper clusters pretrained image
+    embeddings, which ``encoder`` is for.
 
     See Also
     --------
