@@ -127,10 +127,11 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     pass an ``encoder``), and treat ``n_clusters`` as a hyperparameter. In
     ``benchmarks/results/regrouping.md`` (7 KEEL sets and two digits tasks,
     scaled raw features) regrouping did not beat the plain network on minority
-    average precision, even with ``n_clusters`` tuned; with a logistic
-    regression it helped on one-digit-against-the-rest tasks, the seed paper's
-    setting, but not on average. The seed paper clusters pretrained image
-    embeddings, which ``encoder`` is for.
+    average precision, even with ``n_clusters`` tuned or an encoder; with a
+    logistic regression it helped on one-digit-against-the-rest tasks, the
+    seed paper's setting, and on average once the clusters were drawn in the
+    hidden layer of a plain network passed as ``encoder`` (the seed paper
+    clusters pretrained embeddings).
 
     See Also
     --------
