@@ -78,13 +78,15 @@ class LDAMLoss(nn.Module):
         self.reduction = check_reduction(reduction)
         self.register_buffer("margins", self.max_m * (counts.min() / counts) ** 0.25)
         self.register_buffer("weight", check_weight(weight, len(counts)))
+        # -s * m_j, computed once (float64, like the margins).
+        self.register_buffer("_shift", -self.s * self.margins, persistent=False)
 
     def forward(self, logits, target):
         """Return the loss of the scaled cosine logits (N, K) for ``target``."""
         weight = None if self.weight is None else self.weight.to(logits.dtype)
         # subtract s * m_y from the true-class logit only, out of place
-        shift = self.margins.to(logits.dtype)[target] * -self.s
-        adjusted = logits.scatter_add(1, target[:, None], shift[:, None])
+        shift = self._shift.to(logits.dtype)[target, None]
+        adjusted = logits.scatter_add(1, target[:, None], shift)
         return F.cross_entropy(
             adjusted, target, weight=weight, reduction=self.reduction
         )
