@@ -12,8 +12,8 @@ class CosineLogits(torch.autograd.Function):
     """``scale * normalize(features) @ normalize(weight).T``, rows normalised.
 
     The values and gradients of :func:`torch.nn.functional.normalize`
-    (``eps=1e-12``) on both factors followed by a matrix product, computed
-    with a third of the kernels: the forward pass scales the ``(n, K)``
+    (``eps=1e-12``) on both factors followed by a matrix product, with fewer
+    kernels and autograd nodes: the forward pass scales the ``(n, K)``
     product by the inverse norms instead of normalising the ``(n, d)`` and
     ``(K, d)`` operands, and the backward pass is written out:
 
