@@ -3,11 +3,12 @@
 Issue 3 asks that small minorities not make the target search noisy ("average
 or pool across folds"). On the datasets, backbone and outer CV of
 ``bench_bias_quality.py`` (imported from it), each outer training fold is
-scaled, split into the same 3 stratified inner folds that
-``BiasAdjustedClassifier(cv=3)`` uses, and the rule chosen on them is scored
+scaled, split into the same k stratified inner folds that
+``BiasAdjustedClassifier(cv=k)`` uses (k = min(5, minority rows), as in
+``bench_bias_quality.py``), and the rule chosen on them is scored
 on the outer test fold:
 
-- ``pooled, decimal`` (the default): the validation logits of the 3 fold
+- ``pooled, decimal`` (the default): the validation logits of the k fold
   models are pooled; the target is searched and its bias solved there, and
   the bias is transferred to the network refit on the whole training fold;
 - ``pooled, exact``: the same with ``search="exact"``;
@@ -17,7 +18,7 @@ on the outer test fold:
   TunedThresholdClassifierCV averages its threshold curves; the best target's
   bias, solved on the pooled logits, is transferred to the refit network;
 - ``training state``: ``state_on="train"`` (the paper's choice);
-- ``CV ensemble``: no refit; the mean probability of the 3 fold models, each
+- ``CV ensemble``: no refit; the mean probability of the k fold models, each
   with the pooled rule's bias (as ``CalibratedClassifierCV(ensemble=True)``
   keeps its fold models);
 - ``none``: the refit network, unadjusted.
@@ -106,7 +107,8 @@ def rule_scores(fold, scoring, epochs, minority):
         return float(scores_of(row, y_test, scoring, minority)[0])
 
     def adjusted(**params):
-        ba = BiasAdjustedClassifier(net(epochs), scoring=scoring, cv=3, **params)
+        folds = len(inner)
+        ba = BiasAdjustedClassifier(net(epochs), scoring=scoring, cv=folds, **params)
         return ba.fit(X_train, y_train)
 
     pooled = adjusted()
@@ -136,8 +138,9 @@ def evaluate(X, y, cv, epochs):
     for train, test in cv.split(X, y):
         scaler = StandardScaler().fit(X[train])
         X_train, X_test = scaler.transform(X[train]), scaler.transform(X[test])
-        inner = list(StratifiedKFold(3).split(X_train, y[train]))
-        # Memoised: the same networks BiasAdjustedClassifier(cv=3) trains.
+        folds = min(5, int(np.sum(y[train] == minority)))
+        inner = list(StratifiedKFold(folds).split(X_train, y[train]))
+        # Memoised: the same networks BiasAdjustedClassifier(cv=folds) trains.
         models = [net(epochs).fit(X_train[a], y[train][a]) for a, _ in inner]
         refit = net(epochs).fit(X_train, y[train])
         z_test = refit.logits(X_test).astype(np.float64)
@@ -181,7 +184,8 @@ def main(quick=False):
         f"{' --quick' if quick else ''}`; {minutes:.1f} min, 1 torch thread, CPU. "
         "Datasets, backbone and outer CV (RepeatedStratifiedKFold, 2 folds x "
         f"{repeats} repeats) of `bench_bias_quality.py`; the rule is chosen "
-        "on 3 inner stratified folds of the scaled training fold (see the "
+        "on min(5, minority rows) inner stratified folds of the scaled "
+        "training fold (see the "
         "script's docstring). Mean test-fold score; bold: best of the row.\n\n"
         "## G-mean\n\n"
         + table(results, "G-mean")
