@@ -66,6 +66,8 @@ def la_net(**params):
 def methods(n_minority_train):
     """Name -> factory of an unfitted model (before the scaler)."""
     k = max(1, min(5, n_minority_train - 1))
+    # The post-hoc rules' default 5 inner folds, fewer for tiny minorities.
+    folds = min(5, n_minority_train)
     return {
         "plain net": net,
         "class-weighted net": lambda: la_net(
@@ -75,10 +77,10 @@ def methods(n_minority_train):
             SMOTE(k_neighbors=k, random_state=0), net()
         ),
         "TunedThresholdCV(net)": lambda: TunedThresholdClassifierCV(
-            net(), scoring=gmean_scorer, cv=3, random_state=0
+            net(), scoring=gmean_scorer, cv=folds, random_state=0
         ),
         "BiasAdjusted(net)": lambda: BiasAdjustedClassifier(
-            net(), scoring="gmean", cv=3, random_state=0
+            net(), scoring="gmean", cv=folds, random_state=0
         ),
         "LA net (loss)": lambda: la_net(loss="logit_adjusted"),
         "LA net (post-hoc)": lambda: la_net(loss="cross_entropy", adjustment="posthoc"),
@@ -98,7 +100,7 @@ def methods(n_minority_train):
                 la_net(loss="logit_adjusted"),
             ),
             scoring="gmean",
-            cv=3,
+            cv=folds,
             random_state=0,
         ),
     }
