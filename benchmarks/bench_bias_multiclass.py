@@ -35,36 +35,30 @@ from sklearn.preprocessing import StandardScaler
 
 from skimb.adjustment import BiasAdjustedClassifier
 from skimb.datasets import make_long_tailed
-from skimb.nn import NetClassifier
+from skimb.nn import LogitAdjustedNet, NetClassifier
 
 RESULTS = Path(__file__).parent / "results"
 
 
-class BalancedCrossEntropy(torch.nn.CrossEntropyLoss):
-    """Cross entropy weighted n / (K n_j) by the training class counts."""
+BACKBONE = dict(
+    module__hidden_sizes=(64,),
+    max_epochs=30,
+    batch_size=32,
+    lr=3e-3,
+    device="cpu",
+    random_state=0,
+)
 
-    def __init__(self, class_counts):
-        counts = np.asarray(class_counts, dtype=np.float64)
-        weight = counts.sum() / (len(counts) * counts)
-        super().__init__(weight=torch.as_tensor(weight, dtype=torch.float32))
 
-
-def net(**params):
-    return NetClassifier(
-        module__hidden_sizes=(64,),
-        max_epochs=30,
-        batch_size=32,
-        lr=3e-3,
-        device="cpu",
-        random_state=0,
-        **params,
-    )
+def net():
+    return NetClassifier(**BACKBONE)
 
 
 METHODS = {
     "plain net": lambda: make_pipeline(StandardScaler(), net()),
     "class-weighted net": lambda: make_pipeline(
-        StandardScaler(), net(criterion=BalancedCrossEntropy)
+        StandardScaler(),
+        LogitAdjustedNet(loss="cross_entropy", class_weight="balanced", **BACKBONE),
     ),
     "BA(balanced_accuracy)": lambda: make_pipeline(
         StandardScaler(),

@@ -61,7 +61,7 @@ from sklearn.preprocessing import StandardScaler
 from skimb.adjustment import BiasAdjustedClassifier
 from skimb.datasets import load_keel, make_long_tailed
 from skimb.metrics import gmean_scorer, minority_f1_score, minority_f1_scorer
-from skimb.nn import NetClassifier
+from skimb.nn import LogitAdjustedNet, NetClassifier
 
 RESULTS = Path(__file__).parent / "results"
 KEEL = [
@@ -75,19 +75,6 @@ KEEL = [
     "yeast6",
 ]
 QUICK_KEEL = ["vehicle1", "ecoli4", "yeast4"]
-
-
-class BalancedCrossEntropy(torch.nn.CrossEntropyLoss):
-    """Cross entropy with the "balanced" class weights n / (K n_j).
-
-    NetClassifier passes the training class counts to ``class_counts``, so
-    the weights are those of the training fold.
-    """
-
-    def __init__(self, class_counts):
-        counts = np.asarray(class_counts, dtype=np.float64)
-        weight = counts.sum() / (len(counts) * counts)
-        super().__init__(weight=torch.as_tensor(weight, dtype=torch.float32))
 
 
 class MemoNet(NetClassifier):
@@ -110,15 +97,19 @@ class MemoNet(NetClassifier):
         return self
 
 
-def net(epochs, **params):
-    return MemoNet(
-        module__hidden_sizes=(64,),
-        max_epochs=epochs,
-        batch_size=64,
-        lr=3e-3,
-        device="cpu",
-        random_state=0,
-        **params,
+BACKBONE = dict(
+    module__hidden_sizes=(64,), batch_size=64, lr=3e-3, device="cpu", random_state=0
+)
+
+
+def net(epochs):
+    return MemoNet(max_epochs=epochs, **BACKBONE)
+
+
+def weighted_net(epochs):
+    """The backbone trained with the "balanced" weights n / (K n_j)."""
+    return LogitAdjustedNet(
+        loss="cross_entropy", class_weight="balanced", max_epochs=epochs, **BACKBONE
     )
 
 
@@ -129,7 +120,7 @@ def methods(epochs, n_minority_train):
     shared = {
         "plain net": lambda: make_pipeline(StandardScaler(), net(epochs)),
         "class-weighted net": lambda: make_pipeline(
-            StandardScaler(), net(epochs, criterion=BalancedCrossEntropy)
+            StandardScaler(), weighted_net(epochs)
         ),
         "SMOTE then net": lambda: make_imblearn_pipeline(
             StandardScaler(), SMOTE(k_neighbors=smote_k, random_state=0), net(epochs)

@@ -38,7 +38,7 @@ from imblearn.pipeline import make_pipeline
 from sklearn.datasets import load_digits
 
 from skimb.difficulty import DifficultyResampler
-from skimb.nn import DifficultySampling, NetClassifier
+from skimb.nn import DifficultySampling, LogitAdjustedNet, NetClassifier
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN_COUNTS = {0: 100, 2: 47, 4: 22, 6: 11, 8: 5, 1: 40, 3: 22, 5: 13, 7: 7, 9: 4}
@@ -51,14 +51,6 @@ METHODS = [
     "resampler c=1 + plain",
 ]
 SETTINGS = {"as bundled": (1, 32, 40), "shifted x5": (5, 64, 30)}
-
-
-class BalancedCrossEntropy(torch.nn.CrossEntropyLoss):
-    """Cross entropy weighted by n / (K n_j); NetClassifier passes the counts."""
-
-    def __init__(self, class_counts, **kwargs):
-        counts = torch.as_tensor(class_counts, dtype=torch.float32)
-        super().__init__(weight=counts.sum() / (len(counts) * counts), **kwargs)
 
 
 def split(digits, seed):
@@ -90,7 +82,13 @@ def make_model(method, seed, batch_size, epochs):
     if method == "plain":
         return net()
     if method == "class-balanced":
-        return net(criterion=BalancedCrossEntropy)
+        return LogitAdjustedNet(
+            loss="cross_entropy",
+            class_weight="balanced",
+            max_epochs=epochs,
+            batch_size=batch_size,
+            random_state=seed,
+        )
     prior = float(method.split("c=")[1].split()[0])
     if method.startswith("difficulty"):
         return net(callbacks=[DifficultySampling(prior=prior, random_state=seed)])

@@ -63,7 +63,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skimb.datasets import load_keel, make_long_tailed
-from skimb.nn import NetClassifier
+from skimb.nn import LogitAdjustedNet, NetClassifier
 from skimb.regrouping import RegroupingClassifier
 
 RESULTS = Path(__file__).parent / "results"
@@ -83,14 +83,6 @@ K_GRID = [2, 4, 8, "auto"]
 DIGITS_IR = 30
 
 
-class BalancedCrossEntropy(torch.nn.CrossEntropyLoss):
-    """Cross entropy weighted by n / (K n_j); NetClassifier passes the counts."""
-
-    def __init__(self, class_counts, **kwargs):
-        counts = torch.as_tensor(class_counts, dtype=torch.float32)
-        super().__init__(weight=counts.sum() / (len(counts) * counts), **kwargs)
-
-
 class NetEmbedding(TransformerMixin, BaseEstimator):
     """The hidden layer of a plain NetClassifier fitted on (X, y)."""
 
@@ -103,9 +95,11 @@ class NetEmbedding(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        body = self.net_.module_.body.eval()
+        device = next(body.parameters()).device
         with torch.no_grad():
-            X = torch.as_tensor(np.asarray(X, dtype=np.float32))
-            return self.net_.module_.body(X).numpy()
+            X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
+            return body(X).cpu().numpy()
 
 
 def minority_labels(y):
@@ -134,9 +128,16 @@ def minority_ap_scorer(estimator, X, y):
 
 def make_model(base, method, seed):
     if base == "net":
-        criterion = BalancedCrossEntropy if method == "weighted" else None
-        extra = {"criterion": criterion} if criterion else {}
-        estimator = NetClassifier(max_epochs=30, random_state=seed, **extra)
+        estimator = (
+            LogitAdjustedNet(
+                loss="cross_entropy",
+                class_weight="balanced",
+                max_epochs=30,
+                random_state=seed,
+            )
+            if method == "weighted"
+            else NetClassifier(max_epochs=30, random_state=seed)
+        )
     else:
         weight = "balanced" if method == "weighted" else None
         estimator = LogisticRegression(max_iter=2000, class_weight=weight)
