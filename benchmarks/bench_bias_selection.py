@@ -36,11 +36,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from bench_bias_quality import MemoNet, datasets, net
-from scipy.special import expit, softmax
+from scipy.special import softmax
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from skimb.adjustment import BiasAdjustedClassifier
+from skimb.adjustment import BiasAdjustedClassifier, solve_bias
+
+# The search's own vectorised pieces: the 1-D solve for many targets and the
+# metrics as functions of confusion counts.
+from skimb.adjustment._search import _COUNT_METRICS, _Margins
 from skimb.metrics import get_scorer
 
 RESULTS = Path(__file__).parent / "results"
@@ -56,46 +60,28 @@ METRICS = {"G-mean": "gmean", "minority F1": "minority_f1"}
 GRID = np.arange(1, 1000) / 1000
 
 
-def class_one_bias(margins, states):
-    """Bias of class 1 giving mean sigmoid(margins + bias) = each state."""
-    low = np.full(states.size, -60.0)
-    high = np.full(states.size, 60.0)
-    for _ in range(60):
-        mid = (low + high) / 2
-        above = expit(margins[None, :] + mid[:, None]).mean(axis=1) > states
-        high, low = np.where(above, mid, high), np.where(above, low, mid)
-    return (low + high) / 2
-
-
 def scores_of(predicted, y, metric, minority):
     """Metric of each row of the boolean "class 1" predictions."""
     positive = y == 1
-    if metric == "gmean":
-        tpr = (predicted & positive).sum(axis=1) / positive.sum()
-        tnr = (~predicted & ~positive).sum(axis=1) / (~positive).sum()
-        return np.sqrt(tpr * tnr)
-    hit = predicted if minority == 1 else ~predicted
-    is_minority = y == minority
-    tp = (hit & is_minority).sum(axis=1)
-    fp = (hit & ~is_minority).sum(axis=1)
-    fn = is_minority.sum() - tp
-    return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    tp = (predicted & positive).sum(axis=1)
+    fp = (predicted & ~positive).sum(axis=1)
+    fn, tn = positive.sum() - tp, (~positive).sum() - fp
+    return _COUNT_METRICS[metric](tp, fn, fp, tn, minority)
 
 
 def fold_averaged(models, X, y, inner, metric, minority):
     """Class-1 bias of the best target of the fold-averaged score curves."""
+    states = GRID if minority == 1 else 1 - GRID
     curves, pooled = [], []
     for model, (_, valid) in zip(models, inner, strict=True):
         z = model.logits(X[valid]).astype(np.float64)
-        margins = z[:, 1] - z[:, 0]
-        pooled.append(margins)
-        states = GRID if minority == 1 else 1 - GRID
-        betas = class_one_bias(margins, states)
-        predicted = margins[None, :] + betas[:, None] > 0
+        pooled.append(z)
+        betas = _Margins(z).solve_many(states)
+        predicted = (z[:, 1] - z[:, 0])[None, :] + betas[:, None] > 0
         curves.append(scores_of(predicted, y[valid], metric, minority))
-    best = int(np.argmax(np.mean(curves, axis=0)))
-    state = GRID[best] if minority == 1 else 1 - GRID[best]
-    return class_one_bias(np.concatenate(pooled), np.array([state]))[0]
+    state = states[int(np.argmax(np.mean(curves, axis=0)))]
+    bias = solve_bias(np.concatenate(pooled), np.array([1 - state, state]))
+    return bias[1] - bias[0]
 
 
 def rule_scores(fold, scoring, epochs, minority):
@@ -112,16 +98,14 @@ def rule_scores(fold, scoring, epochs, minority):
         return ba.fit(X_train, y_train)
 
     pooled = adjusted()
-    assert np.isclose(
-        score(pooled.predict(X_test) == 1),
-        get_scorer(scoring)(pooled, X_test, y_test),
-    )
+    pooled_score = score(pooled.predict(X_test) == 1)
+    assert np.isclose(pooled_score, get_scorer(scoring)(pooled, X_test, y_test))
     beta = fold_averaged(models, X_train, y_train, inner, scoring, minority)
     proba = np.mean(
         [softmax(m.logits(X_test) + pooled.bias_, axis=1) for m in models], axis=0
     )
     return {
-        "pooled, decimal": score(pooled.predict(X_test) == 1),
+        "pooled, decimal": pooled_score,
         "pooled, exact": score(adjusted(search="exact").predict(X_test) == 1),
         "fold-averaged": score(z_test[:, 1] - z_test[:, 0] + beta > 0),
         "training state": score(adjusted(state_on="train").predict(X_test) == 1),
