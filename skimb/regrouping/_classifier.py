@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -16,7 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ..nn import NetClassifier
 
@@ -79,10 +80,11 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``"random"`` splits each class into random groups of equal size, the
         seed paper's ablation.
     encoder : transformer or None, default=None
-        Its output is clustered instead of ``X`` (the seed paper clusters
-        pretrained embeddings); it is cloned and fitted on ``(X, y)``, so wrap
-        a pretrained one in :class:`sklearn.frozen.FrozenEstimator`. The
-        estimator still learns from ``X``.
+        Its output (an array, a DataFrame or a sparse matrix) is clustered
+        instead of ``X`` (the seed paper clusters pretrained embeddings); it
+        is cloned and fitted on ``(X, y)``, so wrap a pretrained one in
+        :class:`sklearn.frozen.FrozenEstimator`. The estimator still learns
+        from ``X``.
     aggregation : {"max", "sum"}, default="max"
         How pseudo-class probabilities become class probabilities: ``"max"``
         takes the largest pseudo-class probability of each class (a class wins
@@ -215,9 +217,9 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _cluster(self, Z, n_clusters, rng):
         """Cluster labels ``0 .. k-1`` of the rows ``Z`` of one class."""
         if self.clusterer == "random":
-            return rng.permutation(len(Z)) % n_clusters
+            return rng.permutation(Z.shape[0]) % n_clusters
         if self.clusterer is None:
-            factory = MiniBatchKMeans if len(Z) > MINIBATCH_THRESHOLD else KMeans
+            factory = MiniBatchKMeans if Z.shape[0] > MINIBATCH_THRESHOLD else KMeans
             clusterer = factory(
                 n_clusters=n_clusters,
                 n_init="auto",
@@ -265,7 +267,13 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Z = X
         else:
             self.encoder_ = clone(self.encoder)
-            Z = self.encoder_.fit(X, y).transform(X)
+            # A DataFrame or sparse output (OneHotEncoder, a text vectoriser)
+            # becomes an array or CSR matrix whose rows can be indexed.
+            Z = check_array(
+                self.encoder_.fit(X, y).transform(X),
+                accept_sparse="csr",
+                input_name="the encoder's output",
+            )
         rng = check_random_state(self.random_state)
         self.pseudo_labels_ = np.empty(len(y), dtype=np.intp)
         self.cluster_sizes_ = {}
@@ -274,7 +282,7 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             rows = np.flatnonzero(y_index == j)
             k = requested[j]
             if k > 1:
-                distinct = len(np.unique(Z[rows], axis=0))
+                distinct = _n_distinct_rows(Z[rows])
                 if k > distinct:
                     warnings.warn(
                         f"Class {label!r} has {distinct} distinct rows, fewer than "
@@ -353,6 +361,17 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             return self.classes_[self.predict_proba(X).argmax(axis=1)]
         X = validate_data(self, X, reset=False)
         return self.pseudo_classes_[self.estimator_.predict(X)]
+
+
+def _n_distinct_rows(Z):
+    """Number of distinct rows of an array or CSR matrix."""
+    if not sp.issparse(Z):
+        return len(np.unique(Z, axis=0))
+    Z = Z.copy()
+    Z.sum_duplicates()  # canonical: sorted indices, no repeated entries
+    Z.eliminate_zeros()
+    bounds = zip(Z.indptr[:-1], Z.indptr[1:])
+    return len({(Z.indices[a:b].tobytes(), Z.data[a:b].tobytes()) for a, b in bounds})
 
 
 def _is_count(value):

@@ -2,12 +2,15 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs, make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from skimb.nn import NetClassifier
@@ -181,6 +184,59 @@ def test_encoder_output_is_clustered(multiclass):
         for p in np.unique(clf.pseudo_labels_[rows])
     )
     assert all(high < low for (_, high), (low, _) in zip(ranges, ranges[1:]))
+
+
+def _first_column_one_hot():
+    """An encoder with sparse output: the one-hot code of X's first column."""
+    return ColumnTransformer([("code", OneHotEncoder(), [0])])
+
+
+def test_sparse_encoder_output_is_clustered(blobs_majority):
+    """Check a sparse encoder output: each one-hot code becomes a pseudo-class."""
+    X, y, blob = blobs_majority
+    # The first column holds the blob of each row (3 for the minority).
+    coded = np.c_[blob, X]
+    encoder = _first_column_one_hot()
+    assert sp.issparse(clone(encoder).fit_transform(coded))
+    clf = RegroupingClassifier(
+        _lr(), n_clusters={0: 3}, encoder=encoder, random_state=0
+    ).fit(coded, y)
+    assert adjusted_rand_score(blob[y == 0], clf.pseudo_labels_[y == 0]) == 1.0
+    # More clusters than distinct codes: capped at the 3 codes, with a warning.
+    with pytest.warns(UserWarning, match="3 distinct rows, fewer than the 5"):
+        capped = RegroupingClassifier(
+            _lr(), n_clusters={0: 5}, encoder=encoder, random_state=0
+        ).fit(coded, y)
+    assert capped.cluster_sizes_[0].size == 3
+
+
+def test_dataframe_encoder_output_is_clustered(multiclass):
+    """Check an encoder whose transform returns a DataFrame."""
+    pytest.importorskip("pandas")
+    X, y = multiclass
+    encoder = StandardScaler().set_output(transform="pandas")
+    clf = RegroupingClassifier(_lr(), encoder=encoder, random_state=0).fit(X, y)
+    plain = RegroupingClassifier(_lr(), encoder=StandardScaler(), random_state=0)
+    np.testing.assert_array_equal(clf.pseudo_labels_, plain.fit(X, y).pseudo_labels_)
+
+
+def test_encoder_output_with_nan_raises(multiclass):
+    """Check NaN in the encoder's output is named, not passed to the clusterer."""
+    X, y = multiclass
+    encoder = FunctionTransformer(lambda X: np.where(X > 1, np.nan, X))
+    with pytest.raises(ValueError, match="the encoder's output contains NaN"):
+        RegroupingClassifier(_lr(), encoder=encoder).fit(X, y)
+
+
+def test_distinct_rows_of_sparse_and_dense_agree():
+    """Check the sparse count ignores explicit zeros and entry order."""
+    dense = np.array([[0, 1, 2], [0, 1, 2], [3, 0, 0], [0, 0, 0], [0, 0, 0]])
+    # Row 1 stores its entries out of order, row 3 an explicit zero.
+    data, indices = [1, 2, 2, 1, 3, 0], [1, 2, 2, 1, 0, 1]
+    matrix = sp.csr_matrix((data, indices, [0, 2, 4, 5, 6, 6]), shape=(5, 3))
+    np.testing.assert_array_equal(matrix.toarray(), dense)
+    assert regrouping_module._n_distinct_rows(matrix) == 3
+    assert regrouping_module._n_distinct_rows(dense) == 3
 
 
 def test_frozen_encoder_is_not_refitted(multiclass):
