@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.utils._param_validation import HasMethods, validate_params
-from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.multiclass import type_of_target, unique_labels
 
 
 @validate_params(
@@ -32,12 +32,26 @@ def minority_f1_score(y_true, y_pred, *, minority_label=None):
     score : float
         F1 of the minority class, in [0, 1].
 
+    Raises
+    ------
+    ValueError
+        If ``y_true`` or ``y_pred`` is not 1-D binary or multiclass labels
+        (a multilabel indicator matrix, continuous values), or
+        ``minority_label`` is in neither.
+
     Examples
     --------
     >>> from skimb.metrics import minority_f1_score
     >>> minority_f1_score([0, 0, 0, 1, 1], [0, 0, 1, 1, 0])
     0.5
     """
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        y_type = type_of_target(y, input_name=name)
+        if y_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{name} must hold the labels of a binary or multiclass problem; "
+                f"got a {y_type} target."
+            )
     y_true = np.asarray(y_true)
     if minority_label is None:
         labels, counts = np.unique(y_true, return_counts=True)

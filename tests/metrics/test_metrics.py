@@ -28,6 +28,22 @@ def test_minority_f1_unknown_label():
         minority_f1_score([0, 1], [0, 1], minority_label=9)
 
 
+@pytest.mark.parametrize(
+    "y_true, y_pred, match",
+    [
+        # Column 1 is the minority label; the flattened 0/1 values would
+        # have picked column 0 (the majority) without a word.
+        ([[1, 0], [1, 0], [1, 1]], [[1, 0], [1, 0], [0, 0]], "y_true .* multilabel"),
+        ([0, 1, 1], [[1, 0], [0, 1], [0, 1]], "y_pred .* multilabel"),
+        ([0.1, 0.2, 0.3], [0.1, 0.2, 0.3], "y_true .* continuous"),
+    ],
+)
+def test_minority_f1_rejects_non_label_targets(y_true, y_pred, match):
+    """Check that multilabel or continuous input raises instead of scoring."""
+    with pytest.raises(ValueError, match=match):
+        minority_f1_score(np.array(y_true), np.array(y_pred))
+
+
 def test_model_imbalance_state_is_mean_probability():
     X = np.arange(20, dtype=float).reshape(-1, 1)
     y = np.r_[np.zeros(15), np.ones(5)]
