@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array
 
 # Rows per chunk: a chunk of logits holds about this many entries, so the
 # extra memory of a pass stays small whatever the number of rows.
@@ -174,8 +175,9 @@ def solve_bias(
     Raises
     ------
     ValueError
-        If the logits are not a finite 2-D array, or the target is not a
-        point of the simplex with entries at least 1e-4.
+        If the logits are not a finite 2-D array, the target is not a
+        point of the simplex with entries at least 1e-4, or ``bias0`` is not
+        a finite array of one entry per class.
 
     See Also
     --------
@@ -245,7 +247,14 @@ def solve_bias(
     else:
         if isinstance(bias0, torch.Tensor):
             bias0 = bias0.detach().cpu().numpy()
-        bias = np.array(bias0, dtype=np.float64).reshape(n_classes)
+        bias = check_array(
+            bias0, ensure_2d=False, dtype=np.float64, copy=True, input_name="bias0"
+        )
+        if bias.shape != (n_classes,):
+            raise ValueError(
+                f"bias0 must have one entry per class ({n_classes}); got shape "
+                f"{bias.shape}."
+            )
     bias -= bias.mean()
     value, state, outer = run_pass(data, bias, hessian=True)
     value -= target @ bias

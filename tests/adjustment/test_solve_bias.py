@@ -109,6 +109,29 @@ def test_solve_bias_bad_input(logits, target, match):
         solve_bias(logits, target)
 
 
+@pytest.mark.parametrize(
+    "bias0, match",
+    [
+        ([np.nan, 0.0, 0.0], "bias0 contains NaN"),
+        ([np.inf, 0.0, 0.0], "bias0 contains infinity"),
+        ([0.0, 0.0], r"bias0 must have one entry per class \(3\)"),
+    ],
+)
+def test_solve_bias_bad_bias0(bias0, match):
+    """Check that a non-finite or misshapen bias0 raises, not a NaN bias."""
+    logits = np.random.default_rng(0).normal(size=(50, 3))
+    with pytest.raises(ValueError, match=match):
+        solve_bias(logits, [0.2, 0.3, 0.5], bias0=bias0)
+
+
+def test_solve_bias_leaves_bias0_untouched():
+    """Check that the starting bias given by the user is not modified."""
+    logits = np.random.default_rng(0).normal(size=(50, 3))
+    bias0 = np.array([1.0, 2.0, 3.0])
+    solve_bias(logits, [0.2, 0.3, 0.5], bias0=bias0)
+    np.testing.assert_array_equal(bias0, [1.0, 2.0, 3.0])
+
+
 @pytest.mark.gpu
 def test_solve_bias_on_cuda():
     """Check CUDA logits give a bias on the same device that reaches the target."""
