@@ -348,8 +348,26 @@ class NetClassifier(NeuralNetClassifier):
         -------
         logits : ndarray of shape (n_samples, n_classes)
             One unnormalised score per class, in the order of ``classes_``.
+
+        Raises
+        ------
+        ValueError
+            If the network's outputs are not finite (inputs too large for
+            float32 arithmetic, or diverged training), rather than returning
+            NaN probabilities.
         """
-        return self._forward_logits(X).numpy()
+        logits = self._forward_logits(X).numpy()
+        finite = np.isfinite(logits).all(axis=1)
+        if not finite.all():
+            rows = np.flatnonzero(~finite)
+            raise ValueError(
+                f"The network's outputs are not finite for {rows.size} of "
+                f"{len(logits)} samples (first: row {rows[0]}): the features are "
+                "too large for the network's float32 arithmetic, or training "
+                "diverged (see history[:, 'train_loss']). Scale X, for example "
+                "with StandardScaler, or lower lr."
+            )
+        return logits
 
     def predict_proba(self, X):
         """Return class probabilities, the softmax of :meth:`logits`.

@@ -301,6 +301,21 @@ def test_bad_parameters_fail_at_fit(long_tailed, params, match):
         net.fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "loss, adjustment",
+    [(loss, "loss") for loss in ("logit_adjusted", "ldam", "vs", "balanced_softmax")]
+    + [(loss, "posthoc") for loss in ("logit_adjusted", "focal", "cross_entropy")],
+)
+def test_overflowing_outputs_raise_instead_of_nan(long_tailed, loss, adjustment):
+    """Check that outputs overflowing float32 raise rather than give NaN."""
+    X, y = long_tailed
+    net = small_net(loss=loss, adjustment=adjustment).fit(X, y)
+    assert np.isfinite(net.predict_proba(X * 1e30)).all()
+    huge = np.where(np.arange(X.shape[1]) % 2, 3e38, -3e38) * np.ones((2, 1))
+    with pytest.raises(ValueError, match="outputs are not finite"):
+        net.predict_proba(huge)
+
+
 def test_partial_fit_needs_every_class_first(long_tailed):
     """Check that a class absent from the first partial_fit call is refused."""
     X, y = long_tailed

@@ -230,6 +230,17 @@ def test_bad_input(imbalanced_binary, where, X_change, y_change, match):
     np.testing.assert_array_equal(X, before)
 
 
+def test_non_finite_outputs_raise(imbalanced_binary):
+    """Check that outputs overflowing float32 raise instead of giving NaN."""
+    X, y = imbalanced_binary
+    net = small_net().fit(X, y)
+    huge = np.where(np.arange(X.shape[1]) % 2, 3e38, -3e38) * np.ones((3, 1))
+    for method in (net.logits, net.predict_proba, net.predict):
+        with pytest.raises(ValueError, match="outputs are not finite for 3 of 3"):
+            method(huge)
+    assert np.isfinite(net.predict_proba(X * 1e30)).all()
+
+
 def test_unknown_label_in_partial_fit(imbalanced_binary):
     X, y = imbalanced_binary
     net = small_net().fit(X, y)
