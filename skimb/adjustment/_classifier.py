@@ -339,7 +339,8 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Training data (validation data with a frozen estimator).
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels; with a frozen estimator, exactly the classes it was
+            fitted on.
 
         Returns
         -------
@@ -372,6 +373,15 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
                 f"adjust."
             )
         frozen = isinstance(base, FrozenEstimator)
+        frozen_classes = getattr(base, "classes_", None) if frozen else None
+        if frozen_classes is not None and not np.array_equal(
+            frozen_classes, self.classes_
+        ):
+            raise ValueError(
+                f"y has classes {self.classes_.tolist()}, but the frozen estimator "
+                f"was fitted on {np.asarray(frozen_classes).tolist()}; its score "
+                f"columns would be given the wrong labels."
+            )
         if self.per_epoch:
             if frozen or not isinstance(base, NeuralNet):
                 raise ValueError(

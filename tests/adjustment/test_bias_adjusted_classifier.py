@@ -432,6 +432,26 @@ def test_frozen_estimator_state_is_the_fit_data(binary, frozen_model, state_on):
     )
 
 
+@pytest.mark.parametrize("as_cv", [False, True])
+@pytest.mark.parametrize("shift", [1, "a"])
+def test_frozen_estimator_with_other_classes(binary, frozen_model, as_cv, shift):
+    """Check that y whose classes differ from the frozen model's raises.
+
+    The frozen model's score columns are its classes; labels 1 and 2 (or
+    strings) would otherwise be given to its columns 0 and 1 silently.
+    """
+    X, y = binary
+    y_other = y + shift if shift == 1 else np.array(["a", "b"])[y]
+    frozen = FrozenEstimator(frozen_model)
+    ba = (
+        BiasAdjustedClassifier(LogisticRegression(), cv=frozen)
+        if as_cv
+        else BiasAdjustedClassifier(frozen)
+    )
+    with pytest.raises(ValueError, match=r"y has classes .* fitted on \[0, 1\]"):
+        ba.fit(X[300:], y_other[300:])
+
+
 def test_validation_state_multiclass():
     """Check the multiclass search with state_on="validation"."""
     X, y = make_classification(
