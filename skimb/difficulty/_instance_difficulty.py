@@ -119,7 +119,9 @@ class InstanceDifficulty(BaseEstimator):
         return self
 
     def _check_proba(self, proba):
-        proba = check_array(proba, dtype=np.float64, input_name="proba")
+        # A copy: the state keeps it as the next reference, and callers may
+        # refill the same buffer every epoch.
+        proba = check_array(proba, dtype=np.float64, copy=True, input_name="proba")
         if proba.shape[1] < 2:
             raise ValueError(
                 f"proba must have one column per class, at least 2; got shape "

@@ -121,6 +121,20 @@ def test_zero_probabilities_are_clipped():
     np.testing.assert_array_equal(proba, copy)
 
 
+def test_reused_proba_buffer_is_not_aliased():
+    """Check that refilling one proba array each epoch gives fresh arrays' result."""
+    y = np.array([0, 1])
+    epochs = ([[0.5, 0.5]] * 2, [[0.9, 0.1]] * 2, [[0.2, 0.8]] * 2)
+    fresh, reused = InstanceDifficulty(), InstanceDifficulty()
+    buffer = np.empty((2, 2))
+    for proba in epochs:
+        fresh.update(np.array(proba), y)
+        buffer[:] = proba
+        reused.update(buffer, y)
+    np.testing.assert_allclose(reused.difficulty(), fresh.difficulty())
+    assert not np.allclose(fresh.difficulty(), 1.0)
+
+
 def test_float32_softmax_rows_are_accepted():
     """Check that float32 rows that sum to 1 up to rounding are accepted."""
     logits = np.random.RandomState(0).normal(size=(100, 5)).astype(np.float32)
