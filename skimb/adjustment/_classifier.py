@@ -452,7 +452,12 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
             # skorch refuses a random_state unless the split is a fraction.
             fraction = isinstance(self.cv, Real) and not isinstance(self.cv, Integral)
             seed = {"random_state": self.random_state} if fraction else {}
-            net.set_params(train_split=ValidSplit(self.cv, stratified=True, **seed))
+            # Folds and fractions are stratified; a splitter is used as given
+            # (skorch refuses stratified=True with a non-stratified one).
+            stratified = self.cv is None or isinstance(self.cv, Real)
+            net.set_params(
+                train_split=ValidSplit(self.cv, stratified=stratified, **seed)
+            )
         callbacks = list(net.callbacks or [])
         callbacks.append(
             (

@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits, make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit, StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from skimb.adjustment import BiasAdjustedClassifier, solve_bias
@@ -450,6 +450,25 @@ def test_frozen_estimator_with_other_classes(binary, frozen_model, as_cv, shift)
     )
     with pytest.raises(ValueError, match=r"y has classes .* fitted on \[0, 1\]"):
         ba.fit(X[300:], y_other[300:])
+
+
+@pytest.mark.parametrize(
+    "cv",
+    [
+        KFold(4, shuffle=True, random_state=0),
+        ShuffleSplit(1, test_size=0.25, random_state=0),
+        StratifiedKFold(4),
+    ],
+)
+def test_per_epoch_with_a_splitter(cv):
+    """Check per_epoch=True validates on the first split of any splitter."""
+    X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
+    ba = BiasAdjustedClassifier(
+        NetClassifier(max_epochs=2, random_state=0), cv=cv, per_epoch=True
+    ).fit(X, y)
+    valid_rows = sum(ba.estimator_.history[-1, "batches", :, "valid_batch_size"])
+    assert valid_rows == 50
+    assert ba.predict(X).shape == (200,)
 
 
 def test_validation_state_multiclass():
