@@ -2,6 +2,7 @@
 
 import inspect
 from contextlib import contextmanager
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -203,20 +204,24 @@ class NetClassifier(NeuralNetClassifier):
     def get_iterator(self, dataset, training=False):
         """Batches of ``dataset``; in-memory arrays skip skorch's per-row fetch.
 
-        With the default ``iterator_train`` / ``iterator_valid`` (DataLoader)
-        and no DataLoader argument but ``batch_size`` and ``shuffle``, numpy
-        data is batched by one indexing per batch (:class:`ArrayBatches`):
-        the same batches, several times faster for tabular data. Anything
-        else goes through skorch's DataLoader.
+        With the default ``iterator_train`` / ``iterator_valid`` (DataLoader),
+        no DataLoader argument but ``batch_size`` and ``shuffle`` and a
+        positive ``batch_size`` (or -1), numpy data is batched by one indexing
+        per batch (:class:`ArrayBatches`): the same batches, several times
+        faster for tabular data. Anything else goes through skorch's
+        DataLoader, which also refuses an invalid ``batch_size``.
         """
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         default_loader = getattr(self, prefix) is torch.utils.data.DataLoader
         if default_loader and set(kwargs) <= {"batch_size", "shuffle"}:
-            if ArrayBatches.supports(dataset):
-                batch_size = kwargs.get("batch_size", self.batch_size)
-                if batch_size == -1:
-                    batch_size = len(dataset)
+            batch_size = kwargs.get("batch_size", self.batch_size)
+            if batch_size == -1:
+                batch_size = len(dataset)
+            valid = isinstance(batch_size, Integral) and not isinstance(
+                batch_size, bool
+            )
+            if valid and batch_size > 0 and ArrayBatches.supports(dataset):
                 return ArrayBatches(dataset, batch_size, kwargs.get("shuffle", False))
         return super().get_iterator(dataset, training=training)
 

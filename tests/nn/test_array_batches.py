@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader, Subset
@@ -62,3 +63,13 @@ def test_seeded_fit_identical_to_skorch_dataloader_path():
     fast = NetClassifier(**params).fit(X, y)
     loader = NetClassifier(iterator_train__num_workers=0, **params).fit(X, y)
     np.testing.assert_array_equal(fast.predict_proba(X), loader.predict_proba(X))
+
+
+@pytest.mark.parametrize("batch_size", [0, -2, 2.5, True])
+def test_invalid_batch_size_is_refused(batch_size):
+    """Check that a batch size DataLoader refuses is refused, not mis-batched."""
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    net = NetClassifier(max_epochs=1, batch_size=batch_size, random_state=0)
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
+        net.fit(X, y)
