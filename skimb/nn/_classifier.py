@@ -7,7 +7,7 @@ from numbers import Integral
 import numpy as np
 import torch
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, ProgressBar
@@ -272,6 +272,14 @@ class NetClassifier(NeuralNetClassifier):
                     f"y has a single class (1 class: {self.classes_[0]!r}); "
                     f"{type(self).__name__} needs at least two classes."
                 )
+        elif classes is not None and not np.array_equal(
+            unique_labels(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()!r} differs from the "
+                f"classes the net was fitted on, {self.classes_.tolist()}; call "
+                "fit to change the classes."
+            )
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(
@@ -319,7 +327,7 @@ class NetClassifier(NeuralNetClassifier):
             Class labels.
         classes : array-like or None, default=None
             All class labels, required on the first call when ``y`` may not
-            contain every class.
+            contain every class; later calls may repeat them, not change them.
         **fit_params : dict
             Passed to the module's ``forward`` and to ``train_split``.
 

@@ -148,6 +148,17 @@ def test_partial_fit_with_classes(imbalanced_binary):
     assert list(net.classes_) == ["majority", "minority"]
 
 
+def test_partial_fit_refuses_other_classes_later(imbalanced_binary):
+    """Check that classes differing from the first partial_fit call raise."""
+    X, y = imbalanced_binary
+    net = NetClassifier(max_epochs=1, random_state=0)
+    net.partial_fit(X, y, classes=["majority", "minority"])
+    net.partial_fit(X, y, classes=np.array(["minority", "majority"]))  # same set
+    with pytest.raises(ValueError, match=r"classes=\['majority', 'minority', 'x'\]"):
+        net.partial_fit(X, y, classes=np.array(["majority", "minority", "x"]))
+    assert list(net.classes_) == ["majority", "minority"]
+
+
 def test_defaults_reach_logistic_regression_accuracy():
     """Check that default NetClassifier is as accurate as LR on a bundled set."""
     X, y = load_keel("vehicle1", return_X_y=True)
