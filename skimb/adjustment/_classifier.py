@@ -7,10 +7,15 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
-from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 from skorch import NeuralNet
 from skorch.dataset import ValidSplit
 
@@ -205,6 +210,9 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         target where its last row changes class) and the best one.
     n_features_in_ : int
         Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Names of features seen during fit; only when ``X`` has string
+        column names.
 
     See Also
     --------
@@ -336,8 +344,10 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (validation data with a frozen estimator).
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data (validation data with a frozen estimator), passed
+            to the estimator as given: a DataFrame keeps its columns, for a
+            pipeline that selects them by name.
         y : array-like of shape (n_samples,)
             Class labels; with a frozen estimator, exactly the classes it was
             fitted on.
@@ -347,7 +357,13 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         self : BiasAdjustedClassifier
             The fitted classifier.
         """
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"])
+        # X reaches the estimator as given (a pipeline may select DataFrame
+        # columns by name, encode strings or impute NaN); only its number of
+        # features and their names are recorded here.
+        validate_data(self, X, y, skip_check_array=True)
+        X, y = indexable(X, y)
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y", estimator=self)
+        y = column_or_1d(y, warn=True)
         self.classes_, y_encoded, counts = _encode(y)
         # y is 1-D here, so its target type is that of its distinct values.
         check_classification_targets(self.classes_)
@@ -490,7 +506,8 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
             Adjusted scores in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        # The estimator validates X (its features and their names), as in
+        # scikit-learn's meta-estimators.
         return _raw_logits(self.estimator_, X, len(self.classes_)) + self.bias_
 
     def decision_function(self, X):
@@ -546,5 +563,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         base = self._base_estimator()
-        tags.input_tags.sparse = get_tags(base).input_tags.sparse
+        base_tags = get_tags(base)
+        tags.input_tags.sparse = base_tags.input_tags.sparse
+        tags.input_tags.allow_nan = base_tags.input_tags.allow_nan
         return tags

@@ -6,11 +6,16 @@ import numpy as np
 import pytest
 from imblearn.metrics import geometric_mean_score
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_digits, make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from skimb.adjustment import BiasAdjustedClassifier, solve_bias
@@ -469,6 +474,41 @@ def test_per_epoch_with_a_splitter(cv):
     valid_rows = sum(ba.estimator_.history[-1, "batches", :, "valid_batch_size"])
     assert valid_rows == 50
     assert ba.predict(X).shape == (200,)
+
+
+def test_dataframe_reaches_the_estimator_as_given():
+    """Check that X is passed to the estimator unconverted.
+
+    A pipeline that selects DataFrame columns by name and one-hot encodes a
+    string column, and an estimator that handles NaN, work inside the
+    meta-estimator as they do alone.
+    """
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(
+        n_samples=200, n_features=3, n_redundant=0, weights=[0.8], random_state=0
+    )
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["colour"] = np.where(X[:, 0] > 0, "red", "blue")
+    df.loc[::7, "c"] = np.nan
+    pipe = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(), ["colour"]),
+            (make_pipeline(SimpleImputer(), StandardScaler()), ["a", "b", "c"]),
+        ),
+        LogisticRegression(),
+    )
+    ba = BiasAdjustedClassifier(pipe, cv=3).fit(df, y)
+    np.testing.assert_array_equal(ba.feature_names_in_, df.columns)
+    assert ba.n_features_in_ == 4
+    proba = ba.predict_proba(df)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(ba.classes_[proba.argmax(axis=1)], ba.predict(df))
+
+    X_nan = X.copy()
+    X_nan[::7, 0] = np.nan
+    hgb = HistGradientBoostingClassifier(max_iter=5, random_state=0)
+    ba = BiasAdjustedClassifier(hgb, cv=3).fit(X_nan, y)
+    assert np.isfinite(ba.predict_proba(X_nan)).all()
 
 
 def test_validation_state_multiclass():
