@@ -20,9 +20,15 @@ class DifficultyResampler(BaseSampler):
     updated from how its prediction moved, and the next epoch trains on ``N``
     instances drawn with replacement with probabilities proportional to the
     difficulties. The first epoch trains on the data as given. ``fit_resample``
-    returns the sample drawn after the last epoch, so that the sampler can sit
-    in an :class:`imblearn.pipeline.Pipeline` before any classifier; the
-    estimator trained by the algorithm itself is kept in ``estimator_``.
+    returns a sample drawn by the difficulties after the last epoch, so that
+    the sampler can sit in an :class:`imblearn.pipeline.Pipeline` before any
+    classifier; the estimator trained by the algorithm itself is kept in
+    ``estimator_``. That last draw is stratified: each class gets its
+    expected number of rows, ``N`` times its share of the total difficulty
+    (rounded by largest remainder, at least one row), drawn within the class
+    by difficulty. The class totals are those of the paper's draws on
+    average, and a small class is never left out of the sample a downstream
+    classifier learns from.
 
     Parameters
     ----------
@@ -45,7 +51,8 @@ class DifficultyResampler(BaseSampler):
     difficulty_ : ndarray of shape (n_samples,)
         The difficulty of each instance after the last epoch.
     sample_indices_ : ndarray of shape (n_samples,)
-        Indices of the returned sample in the input, drawn by difficulty.
+        Indices of the returned sample in the input, drawn by difficulty,
+        sorted.
     sampling_strategy_ : str
         Always ``"auto"``: imbalanced-learn's ``"bypass"`` sampling type; the
         class proportions of the sample follow from the difficulties.
@@ -115,17 +122,42 @@ class DifficultyResampler(BaseSampler):
     def _fit_resample(self, X, y):
         rng = check_random_state(self.random_state)
         self.estimator_ = self._make_estimator(rng)
-        classes = np.unique(y)
+        classes, y_index = np.unique(y, return_inverse=True)
         n_samples = len(y)
         state = InstanceDifficulty(prior=self.prior)
         sample = np.arange(n_samples)
-        for _ in range(self.n_epochs):
+        for epoch in range(self.n_epochs):
             self.estimator_.partial_fit(
                 _safe_indexing(X, sample), y[sample], classes=classes
             )
             proba = self.estimator_.predict_proba(X)
             state.update(proba, np.searchsorted(self.estimator_.classes_, y))
-            sample = rng.choice(n_samples, size=n_samples, p=state.weights())
+            if epoch < self.n_epochs - 1:
+                sample = rng.choice(n_samples, size=n_samples, p=state.weights())
         self.difficulty_ = state.difficulty()
+        sample = _draw_per_class(state.weights(), y_index, rng)
         self.sample_indices_ = sample
         return _safe_indexing(X, sample), y[sample]
+
+
+def _draw_per_class(weights, y_index, rng):
+    """Draw ``len(weights)`` rows with replacement, class totals fixed.
+
+    Class ``c`` gets ``N * weights[class c].sum()`` rows, rounded by largest
+    remainder and at least one (taken from the largest class), drawn within
+    the class with probabilities proportional to ``weights``; sorted.
+    """
+    n_samples = len(weights)
+    mass = np.bincount(y_index, weights=weights)
+    expected = n_samples * mass / mass.sum()
+    counts = np.floor(expected).astype(int)
+    by_remainder = np.argsort(counts - expected, kind="stable")
+    counts[by_remainder[: n_samples - counts.sum()]] += 1
+    empty = counts == 0
+    counts[empty] = 1
+    counts[np.argmax(counts)] -= empty.sum()
+    draws = []
+    for c, size in enumerate(counts):
+        members = np.flatnonzero(y_index == c)
+        draws.append(rng.choice(members, size=size, p=weights[members] / mass[c]))
+    return np.sort(np.concatenate(draws))

@@ -37,7 +37,7 @@ def test_algorithm_one_by_hand(data):
     unlearn, learn = np.zeros(len(y)), np.zeros(len(y))
     previous = np.full((len(y), 2), 0.5)
     rows = np.arange(len(y))
-    for _ in range(4):
+    for epoch in range(4):
         model.partial_fit(X[rows], y[rows], classes=[0, 1])
         proba = np.clip(model.predict_proba(X), 1e-7, 1)
         psi = (proba - previous) * np.log(proba / previous)
@@ -54,13 +54,50 @@ def test_algorithm_one_by_hand(data):
                     learn[i] += psi[i, j]
         previous = proba
         difficulty = (0.5 + unlearn) / (0.5 + learn)
-        rows = rng.choice(len(y), size=len(y), p=difficulty / difficulty.sum())
+        weights = difficulty / difficulty.sum()
+        if epoch < 3:
+            rows = rng.choice(len(y), size=len(y), p=weights)
 
     np.testing.assert_allclose(sampler.difficulty_, difficulty, rtol=1e-10)
-    np.testing.assert_array_equal(sampler.sample_indices_, rows)
-    np.testing.assert_array_equal(X_res, X[rows])
-    np.testing.assert_array_equal(y_res, y[rows])
     np.testing.assert_allclose(sampler.estimator_.coef_, model.coef_)
+    # The returned sample: per class, N times its share of the difficulty
+    # (rounded, two classes), drawn within the class by difficulty.
+    counts = {1: round(len(y) * weights[y == 1].sum())}
+    counts[0] = len(y) - counts[1]
+    expected = np.sort(
+        np.concatenate(
+            [
+                rng.choice(
+                    np.flatnonzero(y == c),
+                    size=counts[c],
+                    p=weights[y == c] / weights[y == c].sum(),
+                )
+                for c in (0, 1)
+            ]
+        )
+    )
+    np.testing.assert_array_equal(sampler.sample_indices_, expected)
+    np.testing.assert_array_equal(X_res, X[expected])
+    np.testing.assert_array_equal(y_res, y[expected])
+
+
+def test_small_class_is_never_left_out():
+    """Check every class is in the sample, with its expected share of rows.
+
+    Two rows of 120: at equal difficulties the paper's multinomial draw leaves
+    them out with probability (118/120)**120 = 13%, and a downstream
+    classifier would never predict the class.
+    """
+    X, y = make_classification(n_samples=240, n_features=4, random_state=0)
+    rows = np.r_[np.flatnonzero(y == 0)[:118], np.flatnonzero(y == 1)[:2]]
+    X, y = X[rows], y[rows]
+    for seed in range(20):
+        sampler = DifficultyResampler(_sgd(), n_epochs=3, random_state=seed)
+        _, y_res = sampler.fit_resample(X, y)
+        weights = sampler.difficulty_ / sampler.difficulty_.sum()
+        expected = len(y) * weights[y == 1].sum()
+        assert max(1, np.floor(expected)) <= np.sum(y_res == 1) <= np.ceil(expected)
+        assert len(y_res) == len(y)
 
 
 def test_noisy_labels_are_harder():
