@@ -111,7 +111,9 @@ default=None
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
     class_counts_ : ndarray of shape (n_classes,)
-        Number of training samples of each class (the loss's class counts).
+        Number of training samples of each class (the loss's class counts):
+        of the first call to :meth:`partial_fit`, or of the first :meth:`fit`
+        with ``warm_start=True``, which keeps the network and its loss.
     class_weight_ : ndarray of shape (n_classes,) or None
         The class weights in use (from ``drw_epoch`` on, if set).
     logit_adjustment_ : ndarray of shape (n_classes,) or None
