@@ -14,7 +14,9 @@ from sklearn.utils import check_array
 _CHUNK_ENTRIES = 1 << 20
 # Smallest accepted target entry: below it the minimiser runs off to -inf.
 MIN_TARGET = 1e-4
-# Largest change of one bias entry in one Newton step (a factor e**8).
+# Largest change of one bias entry in the first Newton step (a factor e**8);
+# the cap doubles after every full capped step the line search accepts, so
+# logits of any scale are reached in a few dozen steps.
 _MAX_STEP = 8.0
 
 
@@ -260,6 +262,7 @@ def solve_bias(
     value -= target @ bias
     n_passes += 1
     ones = np.full((n_classes, n_classes), 1.0 / n_classes)
+    max_step = _MAX_STEP
     for _ in range(max_iter):
         gradient = state - target
         if np.max(np.abs(gradient)) <= tol:
@@ -270,7 +273,9 @@ def solve_bias(
         # underflow; steps are capped so that such a class cannot overshoot.
         hessian = np.diag(state) - outer + ones + 1e-12 * np.eye(n_classes)
         step = -np.linalg.solve(hessian, gradient)
-        step *= min(1.0, _MAX_STEP / np.abs(step).max())
+        capped = np.abs(step).max() > max_step
+        if capped:
+            step *= max_step / np.abs(step).max()
         slope = gradient @ step
         length = 1.0
         while True:
@@ -286,6 +291,8 @@ def solve_bias(
                 break
             length /= 2
         bias, value, state, outer = candidate, new_value, new_state, new_outer
+        if capped and length == 1.0:
+            max_step *= 2
     if np.max(np.abs(state - target)) > tol:
         warnings.warn(
             f"solve_bias did not reach tol={tol} in max_iter={max_iter} Newton "

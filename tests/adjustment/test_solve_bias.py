@@ -1,8 +1,11 @@
 """Tests of skimb.adjustment.solve_bias."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from skimb.adjustment import solve_bias
 
@@ -58,6 +61,21 @@ def test_solve_bias_few_passes_on_moderate_logits():
     bias, n_passes = solve_bias(logits, target, return_n_iter=True)
     assert n_passes <= 6
     np.testing.assert_allclose(_mean_softmax(logits, bias), target, atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [300.0, 3000.0])
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_solve_bias_large_logit_scales(scale, n_classes):
+    """Check logits of any scale converge: the step cap grows when it binds."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=scale, size=(5000, n_classes))
+    logits[:, 0] += 3 * scale  # the first class takes almost every row
+    target = np.full(n_classes, 1 / n_classes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        bias, n_passes = solve_bias(logits, target, return_n_iter=True)
+    np.testing.assert_allclose(_mean_softmax(logits, bias), target, atol=1e-6)
+    assert n_passes <= 60
 
 
 def test_solve_bias_numpy_and_torch_agree_and_input_untouched():
