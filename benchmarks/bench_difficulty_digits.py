@@ -38,7 +38,8 @@ from imblearn.pipeline import make_pipeline
 from sklearn.datasets import load_digits
 
 from skimb.difficulty import DifficultyResampler
-from skimb.nn import DifficultySampling, LogitAdjustedNet, NetClassifier
+from skimb.difficulty import DifficultySampling
+from skimb.nn import LogitAdjustedNet, NetClassifier
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN_COUNTS = {0: 100, 2: 47, 4: 22, 6: 11, 8: 5, 1: 40, 3: 22, 5: 13, 7: 7, 9: 4}

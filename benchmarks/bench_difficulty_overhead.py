@@ -25,7 +25,8 @@ import torch
 from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
 
-from skimb.nn import DifficultySampling, NetClassifier
+from skimb.difficulty import DifficultySampling
+from skimb.nn import NetClassifier
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -7,7 +7,7 @@ cross entropy; after every epoch, search the best imbalance state on a
 validation split, solve its bias, and keep the best (epoch, bias) pair.
 :class:`~skimb.adjustment.BiasAdjustedClassifier` does it with
 ``per_epoch=True`` around a skorch network, through the
-:class:`~skimb.nn.BiasAdjustment` callback; the network's ``train_split`` is
+:class:`~skimb.adjustment.BiasAdjustment` callback; the network's ``train_split`` is
 the validation split. :class:`~skimb.plotting.EpochDisplay` draws the
 validation score after adjustment at each epoch (the paper's Figure 3).
 """

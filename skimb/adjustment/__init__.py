@@ -1,6 +1,7 @@
 """Bias adjustment of a model's imbalance state to a user's metric."""
 
+from ._callback import BiasAdjustment
 from ._classifier import BiasAdjustedClassifier
 from ._solve import solve_bias
 
-__all__ = ["BiasAdjustedClassifier", "solve_bias"]
+__all__ = ["BiasAdjustedClassifier", "BiasAdjustment", "solve_bias"]

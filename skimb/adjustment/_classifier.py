@@ -20,7 +20,8 @@ from skorch import NeuralNet
 from skorch.dataset import ValidSplit
 
 from ..metrics import get_scorer
-from ..nn._classifier import NetClassifier
+from ..nn import NetClassifier
+from ._callback import BiasAdjustment
 from ._search import (
     imbalance_state,
     resolve_fixed_target,
@@ -132,7 +133,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
        a threshold.
 
     With ``per_epoch=True`` and a skorch network, the network is trained once
-    with the :class:`skimb.nn.BiasAdjustment` callback, which runs the
+    with the :class:`skimb.adjustment.BiasAdjustment` callback, which runs the
     search after every epoch on its validation split (its ``train_split``,
     made from ``cv`` when unset) and keeps the best epoch and its bias
     (the paper's training strategy); ``refit`` and ``state_on`` are then
@@ -217,7 +218,7 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
     See Also
     --------
     skimb.adjustment.solve_bias : The exact bias solve.
-    skimb.nn.BiasAdjustment : The per-epoch callback.
+    skimb.adjustment.BiasAdjustment : The per-epoch callback.
     sklearn.model_selection.TunedThresholdClassifierCV : Tunes a binary
         decision threshold by the same kind of validation.
 
@@ -460,9 +461,6 @@ class BiasAdjustedClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_per_epoch(self, base, X, y, scorer):
-        # Imported here: skimb.nn imports skimb.adjustment's search.
-        from ..nn._bias_adjustment import BiasAdjustment
-
         net = clone(base)
         if net.train_split is None:
             # skorch refuses a random_state unless the split is a fraction.

@@ -1,7 +1,7 @@
 """Search of the target imbalance state that is best for a metric.
 
 Shared by :class:`~skimb.adjustment.BiasAdjustedClassifier` and the
-:class:`~skimb.nn.BiasAdjustment` callback. A *fold* is a triple
+:class:`~skimb.adjustment.BiasAdjustment` callback. A *fold* is a triple
 ``(train_logits, valid_logits, valid_y)``: the bias of a candidate target is
 solved on the training logits (where the paper measures the imbalance state)
 and the candidate is scored on the validation logits. Scores are pooled over

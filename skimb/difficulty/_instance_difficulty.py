@@ -52,7 +52,7 @@ class InstanceDifficulty(BaseEstimator):
     --------
     skimb.difficulty.DifficultyResampler : Resampling by difficulty, as an
         imbalanced-learn sampler.
-    skimb.nn.DifficultySampling : The same inside a skorch training loop.
+    skimb.difficulty.DifficultySampling : The same inside a skorch training loop.
 
     References
     ----------

@@ -8,6 +8,7 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 
+from ..nn import NetClassifier
 from ._instance_difficulty import InstanceDifficulty
 
 
@@ -64,7 +65,7 @@ class DifficultyResampler(BaseSampler):
     See Also
     --------
     skimb.difficulty.InstanceDifficulty : The difficulty state.
-    skimb.nn.DifficultySampling : The same inside a skorch training loop.
+    skimb.difficulty.DifficultySampling : The same inside a skorch training loop.
     imblearn.over_sampling.RandomOverSampler : Class-level random resampling.
 
     References
@@ -109,9 +110,6 @@ class DifficultyResampler(BaseSampler):
 
     def _make_estimator(self, rng):
         if self.estimator is None:
-            # Imported here: skimb.nn imports this subpackage's state class.
-            from skimb.nn import NetClassifier
-
             seed = int(rng.randint(np.iinfo(np.int32).max))
             return NetClassifier(max_epochs=1, random_state=seed)
         estimator = clone(self.estimator)

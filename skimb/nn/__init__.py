@@ -1,10 +1,9 @@
-"""Torch modules, losses, skorch networks and callbacks."""
+"""Torch modules, losses, batching and skorch networks: the ground floor."""
 
 from ._balanced_softmax_loss import BalancedSoftmaxLoss
-from ._bias_adjustment import BiasAdjustment
+from ._batches import ArrayBatches
 from ._class_weights import class_balanced_weights
 from ._classifier import NetClassifier
-from ._difficulty_sampling import DifficultySampling
 from ._focal_loss import FocalLoss
 from ._ldam_loss import LDAMLoss
 from ._logit_adjusted_loss import LogitAdjustedLoss
@@ -13,9 +12,8 @@ from ._mlp import MLP
 from ._vs_loss import VSLoss
 
 __all__ = [
+    "ArrayBatches",
     "BalancedSoftmaxLoss",
-    "BiasAdjustment",
-    "DifficultySampling",
     "FocalLoss",
     "LDAMLoss",
     "LogitAdjustedLoss",

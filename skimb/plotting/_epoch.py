@@ -2,12 +2,14 @@
 
 import numpy as np
 
+from ..adjustment import BiasAdjustment
+
 
 class EpochDisplay:
     """Validation score of the bias-adjusted network after every epoch.
 
     The seed paper's Figure 3: the score that the
-    :class:`~skimb.nn.BiasAdjustment` callback records in the history after
+    :class:`~skimb.adjustment.BiasAdjustment` callback records in the history after
     each epoch, with the restored best epoch marked. Build it with
     :meth:`from_estimator`; matplotlib is imported only when plotting.
 
@@ -35,7 +37,7 @@ class EpochDisplay:
 
     See Also
     --------
-    skimb.nn.BiasAdjustment : Records the per-epoch scores.
+    skimb.adjustment.BiasAdjustment : Records the per-epoch scores.
     ImbalanceStateDisplay : Score against the target imbalance state.
 
     References
@@ -118,7 +120,7 @@ class EpochDisplay:
         ----------
         estimator : BiasAdjustedClassifier or skorch NeuralNet
             A BiasAdjustedClassifier fitted with ``per_epoch=True``, or a net
-            trained with the :class:`~skimb.nn.BiasAdjustment` callback.
+            trained with the :class:`~skimb.adjustment.BiasAdjustment` callback.
         ax : matplotlib Axes or None, default=None
             Where to draw.
         name : str or None, default=None
@@ -131,8 +133,6 @@ class EpochDisplay:
         display : EpochDisplay
             The plotted display.
         """
-        from ..nn import BiasAdjustment
-
         net = getattr(estimator, "estimator_", estimator)
         history = getattr(net, "history", None)
         if not history or "ba_score" not in history[-1]:

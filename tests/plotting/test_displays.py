@@ -9,7 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from skorch.dataset import ValidSplit
 
 from skimb.adjustment import BiasAdjustedClassifier
-from skimb.nn import BiasAdjustment, NetClassifier
+from skimb.adjustment import BiasAdjustment
+from skimb.nn import NetClassifier
 from skimb.plotting import EpochDisplay, ImbalanceStateDisplay
 
 matplotlib.use("Agg")

@@ -4,10 +4,10 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from ..adjustment._search import imbalance_state, search_target
-from ..adjustment._solve import solve_bias
 from ..metrics import get_scorer
-from ._batches import ArrayBatches
+from ..nn import ArrayBatches
+from ._search import imbalance_state, search_target
+from ._solve import solve_bias
 
 # Rows per forward pass when computing the training logits.
 _INFERENCE_ROWS = 8192
@@ -70,7 +70,8 @@ class BiasAdjustment(Callback):
     --------
     >>> from sklearn.datasets import make_classification
     >>> from skorch.dataset import ValidSplit
-    >>> from skimb.nn import BiasAdjustment, NetClassifier
+    >>> from skimb.adjustment import BiasAdjustment
+    >>> from skimb.nn import NetClassifier
     >>> X, y = make_classification(n_samples=400, weights=[0.85], random_state=0)
     >>> net = NetClassifier(
     ...     max_epochs=4,

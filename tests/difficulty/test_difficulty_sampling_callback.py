@@ -8,7 +8,8 @@ from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 
-from skimb.nn import DifficultySampling, NetClassifier
+from skimb.difficulty import DifficultySampling
+from skimb.nn import NetClassifier
 
 
 class _Recorder(Callback):

@@ -1,4 +1,4 @@
-"""Tests of the skimb.nn.BiasAdjustment callback and per_epoch=True."""
+"""Tests of the skimb.adjustment.BiasAdjustment callback and per_epoch=True."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,8 @@ from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
 
 from skimb.adjustment import BiasAdjustedClassifier, solve_bias
-from skimb.nn import BiasAdjustment, NetClassifier
+from skimb.adjustment import BiasAdjustment
+from skimb.nn import NetClassifier
 
 
 @pytest.fixture(scope="module")

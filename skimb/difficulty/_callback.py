@@ -9,9 +9,8 @@ from skorch.callbacks import Callback
 from skorch.utils import multi_indexing
 from torch.utils.data import Subset
 
-from skimb.difficulty._instance_difficulty import InstanceDifficulty
-
-from ._classifier import NetClassifier
+from ..nn import NetClassifier
+from ._instance_difficulty import InstanceDifficulty
 
 
 class DifficultySampling(Callback):
@@ -68,7 +67,8 @@ class DifficultySampling(Callback):
     Examples
     --------
     >>> from sklearn.datasets import make_classification
-    >>> from skimb.nn import DifficultySampling, NetClassifier
+    >>> from skimb.difficulty import DifficultySampling
+    >>> from skimb.nn import NetClassifier
     >>> X, y = make_classification(n_samples=200, weights=[0.9], random_state=0)
     >>> sampling = DifficultySampling(random_state=0)
     >>> net = NetClassifier(max_epochs=3, callbacks=[sampling], random_state=0)
