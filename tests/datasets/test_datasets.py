@@ -32,19 +32,42 @@ def test_load_keel_frame_and_errors():
         load_keel("nope")
 
 
-@pytest.mark.parametrize("ratio", [1, 10, 50, 100])
+@pytest.mark.parametrize("ratio", [1, 2, 10, 50, 100, 150, 183])
 def test_make_long_tailed_profile(ratio):
-    """Check the class sizes follow n_max * ratio ** (-i / (K - 1))."""
+    """Check the sizes follow round(n_tail * ratio ** ((K - 1 - i) / (K - 1)))."""
     X, y = load_digits(return_X_y=True)
     X_before = X.copy()
     X_lt, y_lt = make_long_tailed(X, y, imbalance_ratio=ratio, random_state=0)
     sizes = np.sort(np.bincount(y_lt))[::-1]
-    shares = ratio ** (-np.arange(10) / 9)
-    n_max = np.min(np.sort(np.bincount(y))[::-1] / shares)  # 183 unless ratio == 1
-    expected = np.floor(n_max * shares + 1e-9)
-    np.testing.assert_array_equal(sizes, expected)
+    available = np.sort(np.bincount(y))[::-1]
+    profile = ratio ** (np.arange(10)[::-1] / 9)
+    n_tail = sizes[-1]
+    np.testing.assert_array_equal(sizes, np.floor(n_tail * profile + 0.5))
+    assert np.all(sizes <= available)
+    # n_tail is the largest tail that every class can supply.
+    assert np.any(np.floor((n_tail + 1) * profile + 0.5) > available)
     np.testing.assert_array_equal(X, X_before)
     assert len(X_lt) == len(y_lt)
+
+
+@pytest.mark.parametrize("ratio", [2, 10, 37.5, 50, 100, 150, 183])
+def test_make_long_tailed_gives_the_ratio_asked(ratio):
+    """Check the ratio obtained is the one asked, up to rounding the head.
+
+    Before the fix, ratio 100 on digits gave 183:1 (the smallest class floored
+    to one row) and 150 gave the same data as 100.
+    """
+    X, y = load_digits(return_X_y=True)
+    counts = np.bincount(make_long_tailed(X, y, imbalance_ratio=ratio)[1])
+    assert abs(counts.max() / counts.min() - ratio) <= 0.5 / counts.min()
+
+
+def test_make_long_tailed_distinct_ratios_distinct_data():
+    """Check that two ratios a tail of one row can tell apart give other data."""
+    X, y = load_digits(return_X_y=True)
+    a = make_long_tailed(X, y, imbalance_ratio=100, random_state=0)[1]
+    b = make_long_tailed(X, y, imbalance_ratio=150, random_state=0)[1]
+    assert np.bincount(a).max() == 100 and np.bincount(b).max() == 150
 
 
 def test_make_long_tailed_reproducible_and_errors():
@@ -52,7 +75,10 @@ def test_make_long_tailed_reproducible_and_errors():
     a = make_long_tailed(X, y, imbalance_ratio=10, random_state=3)[1]
     b = make_long_tailed(X, y, imbalance_ratio=10, random_state=3)[1]
     np.testing.assert_array_equal(a, b)
-    with pytest.raises(ValueError, match="smallest class empty"):
+    with pytest.raises(ValueError, match=r"imbalance_ratio=184 cannot be reached.*"
+                       r"largest ratio they can give is 183\.49"):
+        make_long_tailed(X, y, imbalance_ratio=184)
+    with pytest.raises(ValueError, match="cannot be reached"):
         make_long_tailed(X, y, imbalance_ratio=500)
     with pytest.raises(ValueError, match="imbalance_ratio"):
         make_long_tailed(X, y, imbalance_ratio=0.5)
