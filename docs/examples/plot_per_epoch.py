@@ -45,7 +45,9 @@ def make_net():
 clf = BiasAdjustedClassifier(make_net(), scoring="gmean", per_epoch=True)
 clf.fit(X_train, y_train)
 net = clf.estimator_
-print(f"best epoch {net.ba_epoch_}, validation G-mean {clf.best_score_:.3f}")
+# The callback keeps its state on itself, as skorch's EarlyStopping does.
+callback = dict(net.callbacks_)["bias_adjustment"]
+print(f"best epoch {callback.best_epoch_}, validation G-mean {clf.best_score_:.3f}")
 
 # %%
 # The per-epoch curve. The plain network's validation accuracy, which skorch

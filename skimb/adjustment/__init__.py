@@ -2,6 +2,7 @@
 
 from ._callback import BiasAdjustment
 from ._classifier import BiasAdjustedClassifier
+from ._search import search_target
 from ._solve import solve_bias
 
-__all__ = ["BiasAdjustedClassifier", "BiasAdjustment", "solve_bias"]
+__all__ = ["BiasAdjustedClassifier", "BiasAdjustment", "search_target", "solve_bias"]

@@ -6,8 +6,9 @@ from skorch.callbacks import Callback
 
 from ..metrics import get_scorer
 from ..nn import ArrayBatches
-from ._search import imbalance_state, search_target
+from ._search import search_folds
 from ._solve import solve_bias
+from ._target import SEARCH_TOL, imbalance_state
 
 # Rows per forward pass when computing the training logits.
 _INFERENCE_ROWS = 8192
@@ -20,10 +21,12 @@ class BiasAdjustment(Callback):
     its own loss; after every epoch the target imbalance state that is best
     for ``scoring`` is searched, its bias solved on the logits of the training
     split and scored on the validation split. At the end of training the
-    module parameters of the best epoch are restored and its bias is stored
-    in ``net.ba_bias_`` (apply it to ``net``'s logits, as
+    module parameters of the best epoch are restored; the callback keeps the
+    best epoch's bias in ``bias_`` (add it to ``net``'s logits, as
     :class:`~skimb.adjustment.BiasAdjustedClassifier` with
-    ``per_epoch=True`` does).
+    ``per_epoch=True`` does). Like skorch's ``EarlyStopping``, it keeps its
+    state on itself: find it in ``net.callbacks_``. The copy of the best
+    module's parameters is released once restored, and never pickled.
 
     The validation logits are those skorch computes for the validation loss
     (cached batch by batch, no second pass); the training logits take one
@@ -47,14 +50,21 @@ class BiasAdjustment(Callback):
         Epoch (1-based, as in ``net.history``) of the best score.
     best_score_ : float
         The best validation score.
+    bias_ : ndarray of shape (n_classes,)
+        The best epoch's bias (sums to zero), solved on its training logits.
+    target_ : ndarray of shape (n_classes,)
+        The best epoch's target imbalance state.
+    search_results_ : dict of ndarray
+        The best epoch's candidates and scores, as the ``search_results_``
+        of :class:`~skimb.adjustment.BiasAdjustedClassifier`.
+    imbalance_state_ : dict
+        ``"before"`` and ``"after"``: the best epoch's training-split state
+        without and with ``bias_``.
 
     Notes
     -----
     Each epoch records ``ba_target``, ``ba_bias``, ``ba_score`` and
-    ``ba_best`` (whether it is the best so far) in ``net.history``. At the
-    end of training the net gets ``ba_bias_``, ``ba_target_``, ``ba_score_``,
-    ``ba_epoch_``, ``ba_search_results_`` and ``ba_imbalance_state_`` (the
-    training-split state before and after the bias) of the best epoch.
+    ``ba_best`` (whether it is the best so far) in ``net.history``.
 
     See Also
     --------
@@ -81,7 +91,8 @@ class BiasAdjustment(Callback):
     ... ).fit(X, y)
     >>> len(net.history[:, "ba_score"])
     4
-    >>> net.ba_bias_.shape
+    >>> callback = dict(net.callbacks_)["BiasAdjustment"]
+    >>> callback.bias_.shape
     (2,)
     """
 
@@ -94,7 +105,9 @@ class BiasAdjustment(Callback):
         self.scorer_ = get_scorer(self.scoring)
         self.best_epoch_ = None
         self.best_score_ = -np.inf
-        self._best = None
+        self.bias_ = self.target_ = None
+        self.search_results_ = self.imbalance_state_ = None
+        self._best_module = None
         self._valid_logits, self._valid_y = [], []
         return self
 
@@ -105,6 +118,14 @@ class BiasAdjustment(Callback):
                 "train_split, e.g. skorch.dataset.ValidSplit(5, stratified=True)."
             )
         self.initialize()
+
+    def __getstate__(self):
+        # As skorch's EarlyStopping: the best module is the net's own once
+        # restored; a pickle taken mid-training does not carry a copy.
+        state = self.__dict__.copy()
+        state["_best_module"] = None
+        state["_valid_logits"], state["_valid_y"] = [], []
+        return state
 
     def on_epoch_begin(self, net, **kwargs):
         self._valid_logits, self._valid_y = [], []
@@ -143,7 +164,7 @@ class BiasAdjustment(Callback):
         classes = getattr(net, "classes_", None)
         classes = np.arange(n_classes) if classes is None else np.asarray(classes)
         prior = np.bincount(y_train, minlength=n_classes) / y_train.size
-        target, score, results = search_target(
+        target, score, results = search_folds(
             [(z_train, z_valid, y_valid)],
             target=self.target,
             search=self.search,
@@ -152,34 +173,26 @@ class BiasAdjustment(Callback):
             classes=classes,
             prior=prior,
         )
-        bias = solve_bias(z_train, target)
+        bias = solve_bias(z_train, target, tol=SEARCH_TOL)
         is_best = score > self.best_score_
         net.history.record("ba_target", target.tolist())
         net.history.record("ba_bias", bias.tolist())
         net.history.record("ba_score", score)
         net.history.record("ba_best", bool(is_best))
+        self._valid_logits, self._valid_y = [], []
         if is_best:
-            self.best_score_ = score
             self.best_epoch_ = len(net.history)
-            self._best = {
-                "module": {
-                    k: v.detach().clone() for k, v in net.module_.state_dict().items()
-                },
-                "ba_bias_": bias,
-                "ba_target_": target,
-                "ba_score_": score,
-                "ba_epoch_": self.best_epoch_,
-                "ba_search_results_": results,
-                "ba_imbalance_state_": {
-                    "before": imbalance_state(z_train, np.zeros(n_classes)),
-                    "after": imbalance_state(z_train, bias),
-                },
+            self.best_score_, self.bias_, self.target_ = score, bias, target
+            self.search_results_ = results
+            self.imbalance_state_ = {
+                "before": imbalance_state(z_train, np.zeros(n_classes)),
+                "after": imbalance_state(z_train, bias),
+            }
+            self._best_module = {
+                k: v.detach().clone() for k, v in net.module_.state_dict().items()
             }
 
     def on_train_end(self, net, **kwargs):
-        if self._best is None:
-            return
-        net.module_.load_state_dict(self._best["module"])
-        for name, value in self._best.items():
-            if name != "module":
-                setattr(net, name, value)
+        if self._best_module is not None:
+            net.module_.load_state_dict(self._best_module)
+            self._best_module = None

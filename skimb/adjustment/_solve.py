@@ -106,35 +106,92 @@ def _pass_torch(logits, bias, *, hessian):
     )
 
 
-def _binary_outer(mean_s, mean_s2):
-    cross = mean_s - mean_s2
-    return np.array([[1 - 2 * mean_s + mean_s2, cross], [cross, mean_s2]])
+def _margin_states(values, betas, weights):
+    """Mean class-1 probability and its derivative at each bias in ``betas``."""
+    s = expit(values[None, :] + betas[:, None])
+    state = np.average(s, axis=1, weights=weights)
+    slope = np.average(s * (1 - s), axis=1, weights=weights)
+    return state, slope
 
 
-def _pass_margin_numpy(data, bias, *, hessian):
-    """The same pass for two classes, from the margins ``z1 - z0``."""
-    margins, mean_first = data
-    x = margins + (bias[1] - bias[0])
-    s = expit(x)
-    value = mean_first + bias[0] + float(np.mean(np.logaddexp(0.0, x)))
-    mean_s = float(s.mean())
-    mean_s2 = float(np.mean(s * s)) if hessian else 0.0
-    return value, np.array([1 - mean_s, mean_s]), _binary_outer(mean_s, mean_s2)
+def solve_margins(values, targets, beta0, *, weights=None, tol, max_iter):
+    """Class-1 biases that move the mean sigmoid of binary margins to targets.
+
+    The one-dimensional form of :func:`solve_bias`, vectorised over targets:
+    for each target ``t`` it finds ``beta`` with
+    ``average(expit(values + beta), weights) == t``. The function increases
+    with ``beta``, so each target keeps a bracket ``[low, high]``; a Newton
+    step is taken when it stays inside the bracket, else the bracket is
+    bisected, or (one side still open) the bias moves by a reach that starts
+    at 8 and doubles each time it is used, so margins of any scale are
+    reached in a few dozen passes.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_values,)
+        Margins ``z1 - z0`` (float64), or the centres of bins of margins.
+    targets : ndarray of shape (n_targets,)
+        Mean class-1 probabilities to reach, in (0, 1).
+    beta0 : ndarray of shape (n_targets,)
+        Starting biases.
+    weights : ndarray of shape (n_values,) or None, default=None
+        Weights of ``values`` (bin shares); None weighs them equally.
+    tol : float
+        Stop a target when ``|state - target| <= tol``.
+    max_iter : int
+        Maximum number of steps.
+
+    Returns
+    -------
+    beta : ndarray of shape (n_targets,)
+        The biases of class 1 (class 0 at 0).
+    n_passes : int
+        Passes over ``values`` (one per step, plus the final check).
+    gap : ndarray of shape (n_targets,)
+        ``state - target`` at ``beta``.
+    """
+    targets = np.asarray(targets, dtype=np.float64)
+    beta = np.array(beta0, dtype=np.float64)
+    low = np.full_like(beta, -np.inf)
+    high = np.full_like(beta, np.inf)
+    reach = np.full_like(beta, _MAX_STEP)
+    for n_passes in range(1, max_iter + 2):
+        state, slope = _margin_states(values, beta, weights)
+        gap = state - targets
+        open_ = np.abs(gap) > tol
+        if not open_.any() or n_passes > max_iter:
+            break
+        high = np.where(open_ & (gap > 0), beta, high)
+        low = np.where(open_ & (gap <= 0), beta, low)
+        bracketed = np.isfinite(low) & np.isfinite(high)
+        # np.where evaluates both branches: silence the unused inf/nan ones.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = np.where(slope > 0, beta - gap / slope, np.nan)
+            inside = (low < newton) & (newton < high)
+            step = np.where(gap > 0, beta - reach, beta + reach)
+            new = np.where(inside, newton, np.where(bracketed, (low + high) / 2, step))
+        reach = np.where(open_ & ~inside & ~bracketed, 2 * reach, reach)
+        beta = np.where(open_, new, beta)
+    return beta, n_passes, gap
 
 
-def _pass_margin_torch(data, bias, *, hessian):
-    margins, mean_first = data
-    with torch.no_grad():
-        x = margins + float(bias[1] - bias[0])
-        s = torch.sigmoid(x)
-        value = mean_first + bias[0] + float(torch.nn.functional.softplus(x).mean())
-        mean_s = float(s.mean())
-        mean_s2 = float((s * s).mean()) if hessian else 0.0
-    return value, np.array([1 - mean_s, mean_s]), _binary_outer(mean_s, mean_s2)
+def _margins(logits):
+    """Binary margins ``z1 - z0`` in float64 numpy (torch: computed in place)."""
+    if isinstance(logits, torch.Tensor):
+        with torch.no_grad():
+            z = logits.to(torch.float64)
+            return (z[:, 1] - z[:, 0]).cpu().numpy()
+    return np.asarray(logits[:, 1], dtype=np.float64) - logits[:, 0]
+
+
+def log_odds_start(targets, state):
+    """Biases exact when every margin is alike: log-odds of target minus state."""
+    p0 = np.clip(state, 1e-12, 1 - 1e-12)
+    return np.log(targets / (1 - targets)) - np.log(p0 / (1 - p0))
 
 
 def solve_bias(
-    logits, target, *, tol=1e-6, max_iter=50, bias0=None, return_n_iter=False
+    logits, target, *, tol=1e-6, max_iter=50, bias0=None, return_n_passes=False
 ):
     """Return the bias that moves the mean softmax of ``logits`` to ``target``.
 
@@ -147,32 +204,37 @@ def solve_bias(
     the logits in chunks, so the extra memory is a chunk, never a copy of all
     the logits, and no autograd graph is built.
 
+    With two classes only the margin ``beta = b1 - b0`` matters: the state is
+    ``mean_x expit(z_x1 - z_x0 + beta)``, increasing in ``beta``, and Newton's
+    method safeguarded by bisection solves it for many targets at once (one
+    pass over the margins per step, whatever the number of targets).
+
     Parameters
     ----------
     logits : ndarray or torch.Tensor of shape (n_samples, n_classes)
         Raw scores of a model (float32 or float64; on any torch device).
-    target : array-like of shape (n_classes,)
+    target : array-like of shape (n_classes,) or (n_targets, n_classes)
         Mean class probabilities to reach; entries at least 1e-4, summing
-        to 1.
+        to 1. A 2-D array gives one bias per row (vectorised for two
+        classes, one solve after the other otherwise).
     tol : float, default=1e-6
         Stop when ``max |P(b) - target| <= tol``.
     max_iter : int, default=50
-        Maximum number of Newton steps.
-    bias0 : array-like of shape (n_classes,) or None, default=None
+        Maximum number of Newton steps (per target).
+    bias0 : array-like of the shape of ``target`` or None, default=None
         Starting bias (for example the solution for a nearby target); None
         starts from ``ln target - ln P(0)``, which costs one more pass.
-    return_n_iter : bool, default=False
+    return_n_passes : bool, default=False
         Also return the number of passes over the logits.
 
     Returns
     -------
-    bias : ndarray or torch.Tensor of shape (n_classes,)
+    bias : ndarray or torch.Tensor of the shape of ``target``
         The bias, with the gauge ``sum(bias) == 0``, as float64: a numpy
         array for numpy input, a tensor on the logits' device for torch input.
     n_passes : int
         Passes over the logits (without ``bias0``, the first one computes
-        ``P(0)``); only when
-        ``return_n_iter=True``.
+        ``P(0)``); only when ``return_n_passes=True``.
 
     Raises
     ------
@@ -203,6 +265,12 @@ def solve_bias(
     >>> p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     >>> p.mean(axis=0).round(6)
     array([0.2, 0.3, 0.5])
+
+    Many binary targets at once:
+
+    >>> binary = rng.normal(size=(1000, 2))
+    >>> solve_bias(binary, [[0.9, 0.1], [0.5, 0.5]]).shape
+    (2, 2)
     """
     is_torch = isinstance(logits, torch.Tensor)
     if not is_torch:
@@ -224,41 +292,78 @@ def solve_bias(
     if not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
     n_classes = logits.shape[1]
-    target = check_target(target, n_classes)
+    if isinstance(target, torch.Tensor):
+        target = target.detach().cpu().numpy()
+    many = np.ndim(target) == 2
+    targets = np.array(
+        [check_target(t, n_classes) for t in np.atleast_2d(target)]
+    ).reshape(-1, n_classes)
+    if bias0 is not None:
+        if isinstance(bias0, torch.Tensor):
+            bias0 = bias0.detach().cpu().numpy()
+        bias0 = check_array(
+            np.atleast_2d(bias0), dtype=np.float64, copy=True, input_name="bias0"
+        )
+        if bias0.shape != targets.shape:
+            raise ValueError(
+                f"bias0 must have one entry per class ({n_classes}) for each "
+                f"target; got shape {np.shape(bias0)}."
+            )
     if n_classes == 2:
-        # Two classes: one pass is a sigmoid of the margins.
-        if is_torch:
-            with torch.no_grad():
-                first = logits[:, 0].to(torch.float64)
-                data = (logits[:, 1].to(torch.float64) - first, float(first.mean()))
-            run_pass = _pass_margin_torch
-        else:
-            first = logits[:, 0].astype(np.float64)
-            data = (logits[:, 1].astype(np.float64) - first, float(first.mean()))
-            run_pass = _pass_margin_numpy
+        bias, n_passes, gaps = _solve_binary(logits, targets, bias0, tol, max_iter)
     else:
-        data = logits
-        run_pass = _pass_torch if is_torch else _pass_numpy
+        solves = [
+            _solve_multiclass(
+                logits, t, None if bias0 is None else bias0[i], tol, max_iter
+            )
+            for i, t in enumerate(targets)
+        ]
+        bias = np.array([b for b, _, _ in solves])
+        n_passes = sum(n for _, n, _ in solves)
+        gaps = np.array([g for _, _, g in solves])
+    if np.max(gaps) > tol:
+        warnings.warn(
+            f"solve_bias did not reach tol={tol} in max_iter={max_iter} Newton "
+            f"steps (max |P(b) - target| = {np.max(gaps):.3g}).",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    if not many:
+        bias = bias[0]
+    if is_torch:
+        bias = torch.as_tensor(bias, dtype=torch.float64, device=logits.device)
+    return (bias, n_passes) if return_n_passes else bias
 
+
+def _solve_binary(logits, targets, bias0, tol, max_iter):
+    """Two classes: the 1-D margin solve, vectorised over the targets."""
+    values = _margins(logits)
     n_passes = 0
     if bias0 is None:
-        _, state, _ = run_pass(data, np.zeros(n_classes), hessian=False)
+        n_passes += 1
+        beta0 = log_odds_start(targets[:, 1], expit(values).mean())
+    else:
+        beta0 = bias0[:, 1] - bias0[:, 0]
+    beta, passes, gap = solve_margins(
+        values, targets[:, 1], beta0, tol=tol, max_iter=max_iter
+    )
+    return np.column_stack([-beta / 2, beta / 2]), n_passes + passes, np.abs(gap)
+
+
+def _solve_multiclass(logits, target, bias0, tol, max_iter):
+    """Newton's method on the convex objective, with a line search."""
+    n_classes = logits.shape[1]
+    run_pass = _pass_torch if isinstance(logits, torch.Tensor) else _pass_numpy
+    n_passes = 0
+    if bias0 is None:
+        _, state, _ = run_pass(logits, np.zeros(n_classes), hessian=False)
         n_passes += 1
         # Warm start: exact when the softmax moves every row alike.
         bias = np.log(target) - np.log(np.maximum(state, 1e-12))
     else:
-        if isinstance(bias0, torch.Tensor):
-            bias0 = bias0.detach().cpu().numpy()
-        bias = check_array(
-            bias0, ensure_2d=False, dtype=np.float64, copy=True, input_name="bias0"
-        )
-        if bias.shape != (n_classes,):
-            raise ValueError(
-                f"bias0 must have one entry per class ({n_classes}); got shape "
-                f"{bias.shape}."
-            )
+        bias = bias0.copy()
     bias -= bias.mean()
-    value, state, outer = run_pass(data, bias, hessian=True)
+    value, state, outer = run_pass(logits, bias, hessian=True)
     value -= target @ bias
     n_passes += 1
     ones = np.full((n_classes, n_classes), 1.0 / n_classes)
@@ -280,7 +385,7 @@ def solve_bias(
         length = 1.0
         while True:
             candidate = bias + length * step
-            new_value, new_state, new_outer = run_pass(data, candidate, hessian=True)
+            new_value, new_state, new_outer = run_pass(logits, candidate, hessian=True)
             new_value -= target @ candidate
             n_passes += 1
             # Armijo condition; near the minimum f is flat to rounding, so a
@@ -293,14 +398,4 @@ def solve_bias(
         bias, value, state, outer = candidate, new_value, new_state, new_outer
         if capped and length == 1.0:
             max_step *= 2
-    if np.max(np.abs(state - target)) > tol:
-        warnings.warn(
-            f"solve_bias did not reach tol={tol} in max_iter={max_iter} Newton "
-            f"steps (max |P(b) - target| = {np.abs(state - target).max():.3g}).",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    bias = bias - bias.mean()
-    if is_torch:
-        bias = torch.as_tensor(bias, dtype=torch.float64, device=logits.device)
-    return (bias, n_passes) if return_n_iter else bias
+    return bias - bias.mean(), n_passes, np.max(np.abs(state - target))

@@ -141,14 +141,19 @@ class EpochDisplay:
                 f"its history: fit a BiasAdjustedClassifier with per_epoch=True "
                 f"or a net with the BiasAdjustment callback."
             )
-        callbacks = [cb for _, cb in getattr(net, "callbacks_", [])]
-        scoring = next(
-            (cb.scoring for cb in callbacks if isinstance(cb, BiasAdjustment)), None
+        callback = next(
+            (
+                cb
+                for _, cb in getattr(net, "callbacks_", [])
+                if isinstance(cb, BiasAdjustment)
+            ),
+            None,
         )
+        scoring = getattr(callback, "scoring", None)
         display = cls(
             epochs=np.asarray(history[:, "epoch"]),
             scores=np.asarray(history[:, "ba_score"]),
-            best_epoch=getattr(net, "ba_epoch_", None),
+            best_epoch=getattr(callback, "best_epoch_", None),
             scoring_name=scoring if isinstance(scoring, str) else None,
             estimator_name=name,
         )

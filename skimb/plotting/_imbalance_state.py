@@ -3,12 +3,17 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..adjustment._search import search_target
-from ..metrics import get_scorer
+from ..adjustment import search_target
 
 
 def _scoring_label(scoring):
     return scoring if isinstance(scoring, str) else "score"
+
+
+def _chosen_minority_probability(results, target):
+    """The minority probability of the candidate that is the chosen target."""
+    index = np.argmin(np.abs(results["target"] - target).max(axis=1))
+    return float(results["minority_probability"][index])
 
 
 class ImbalanceStateDisplay:
@@ -151,12 +156,12 @@ class ImbalanceStateDisplay:
                 f"ImbalanceStateDisplay plots binary problems; the estimator has "
                 f"{len(estimator.classes_)} classes."
             )
-        probabilities = results["minority_probability"]
-        column = int(not np.allclose(results["target"][:, 0], probabilities))
         display = cls(
-            minority_probability=probabilities,
+            minority_probability=results["minority_probability"],
             score=results["score"],
-            best_minority_probability=float(estimator.target_[column]),
+            best_minority_probability=_chosen_minority_probability(
+                results, estimator.target_
+            ),
             scoring_name=_scoring_label(estimator.scoring),
             estimator_name=name,
         )
@@ -209,30 +214,17 @@ class ImbalanceStateDisplay:
                 f"ImbalanceStateDisplay plots binary problems; y_true has "
                 f"{classes.size} classes."
             )
-        y_encoded = np.searchsorted(classes, y_true)
         z = np.asarray(y_score, dtype=np.float64)
-        if z.ndim == 1:
-            z = np.column_stack([np.zeros_like(z), z])
-        if z.shape != (y_true.size, 2):
+        if z.shape not in ((y_true.size,), (y_true.size, 2)):
             raise ValueError(
                 f"y_score must have shape (n_samples,) or (n_samples, 2); got "
                 f"{z.shape} for {y_true.size} samples."
             )
-        prior = np.bincount(y_encoded, minlength=2) / y_encoded.size
-        target, _, results = search_target(
-            [(z, z, y_encoded)],
-            target="search",
-            search=search,
-            scoring=scoring,
-            scorer=get_scorer(scoring),
-            classes=classes,
-            prior=prior,
-        )
-        minority = int(prior[1] <= prior[0])
+        target, _, results = search_target(y_true, z, scoring=scoring, search=search)
         display = cls(
             minority_probability=results["minority_probability"],
             score=results["score"],
-            best_minority_probability=float(target[minority]),
+            best_minority_probability=_chosen_minority_probability(results, target),
             scoring_name=_scoring_label(scoring),
             estimator_name=name,
         )

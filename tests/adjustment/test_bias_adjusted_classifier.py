@@ -19,7 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from skimb.adjustment import BiasAdjustedClassifier, solve_bias
-from skimb.adjustment._search import _slot_counts
+from skimb.adjustment._binary_search import _slot_counts
 from skimb.datasets import make_long_tailed
 from skimb.metrics import get_scorer
 from skimb.nn import NetClassifier

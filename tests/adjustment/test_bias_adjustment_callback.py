@@ -7,8 +7,7 @@ from sklearn.datasets import make_classification
 from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
 
-from skimb.adjustment import BiasAdjustedClassifier, solve_bias
-from skimb.adjustment import BiasAdjustment
+from skimb.adjustment import BiasAdjustedClassifier, BiasAdjustment, solve_bias
 from skimb.nn import NetClassifier
 
 
@@ -55,21 +54,26 @@ def test_history_records_every_epoch(trained):
     np.testing.assert_array_equal(flags, expected)
 
 
+def _callback(net):
+    return dict(net.callbacks_)["BiasAdjustment"]
+
+
 def test_best_epoch_is_restored(trained, data):
     """Check the restored module and bias give the best epoch's score."""
     X, y, X_val, y_val = data
+    callback = _callback(trained)
     scores = np.array(trained.history[:, "ba_score"])
-    assert trained.ba_epoch_ == int(np.argmax(scores)) + 1
-    assert trained.ba_score_ == pytest.approx(scores.max())
+    assert callback.best_epoch_ == int(np.argmax(scores)) + 1
+    assert callback.best_score_ == pytest.approx(scores.max())
     # Recompute independently with the restored parameters.
-    z_val = trained.logits(X_val) + trained.ba_bias_
+    z_val = trained.logits(X_val) + callback.bias_
     score = geometric_mean_score(y_val, np.argmax(z_val, axis=1))
     assert score == pytest.approx(scores.max())
     # The bias is the one solved on the training logits for the target.
-    bias = solve_bias(trained.logits(X), trained.ba_target_)
-    np.testing.assert_allclose(trained.ba_bias_, bias, atol=1e-6)
+    bias = solve_bias(trained.logits(X), callback.target_)
+    np.testing.assert_allclose(callback.bias_, bias, atol=1e-6)
     np.testing.assert_allclose(
-        trained.history[trained.ba_epoch_ - 1, "ba_bias"], trained.ba_bias_
+        trained.history[callback.best_epoch_ - 1, "ba_bias"], callback.bias_
     )
 
 
@@ -93,8 +97,9 @@ def test_per_epoch_classifier(data):
     net = ba.estimator_
     assert isinstance(net.train_split, ValidSplit)
     assert len(net.history) == 4
-    np.testing.assert_allclose(ba.bias_, net.ba_bias_)
-    np.testing.assert_allclose(ba.logits(X), net.logits(X) + net.ba_bias_)
+    callback = dict(net.callbacks_)["bias_adjustment"]
+    np.testing.assert_allclose(ba.bias_, callback.bias_)
+    np.testing.assert_allclose(ba.logits(X), net.logits(X) + callback.bias_)
     assert ba.best_score_ == pytest.approx(max(net.history[:, "ba_score"]))
     assert ba.search_results_["score"].max() == pytest.approx(ba.best_score_)
     # A fraction makes a seeded holdout of that size.
@@ -119,8 +124,9 @@ def test_per_epoch_multiclass_and_fixed_target():
         callbacks=[BiasAdjustment(scoring="balanced_accuracy", target="balanced")],
         random_state=0,
     ).fit(X, y)
-    np.testing.assert_allclose(net.ba_target_, np.full(3, 1 / 3))
-    assert net.ba_bias_.shape == (3,)
+    callback = _callback(net)
+    np.testing.assert_allclose(callback.target_, np.full(3, 1 / 3))
+    assert callback.bias_.shape == (3,)
     np.testing.assert_allclose(
-        net.ba_imbalance_state_["after"], np.full(3, 1 / 3), atol=1e-6
+        callback.imbalance_state_["after"], np.full(3, 1 / 3), atol=1e-6
     )

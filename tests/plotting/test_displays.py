@@ -8,8 +8,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from skorch.dataset import ValidSplit
 
-from skimb.adjustment import BiasAdjustedClassifier
-from skimb.adjustment import BiasAdjustment
+from skimb.adjustment import BiasAdjustedClassifier, BiasAdjustment
 from skimb.nn import NetClassifier
 from skimb.plotting import EpochDisplay, ImbalanceStateDisplay
 
@@ -81,7 +80,7 @@ def test_epoch_display_from_net(binary):
     display = EpochDisplay.from_estimator(net)
     np.testing.assert_array_equal(display.line_.get_xdata(), [1, 2, 3])
     np.testing.assert_allclose(display.line_.get_ydata(), net.history[:, "ba_score"])
-    assert display.best_epoch == net.ba_epoch_
+    assert display.best_epoch == dict(net.callbacks_)["BiasAdjustment"].best_epoch_
     assert "minority_f1" in display.ax_.get_ylabel()
 
 
