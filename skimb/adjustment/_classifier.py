@@ -1,11 +1,10 @@
 """BiasAdjustedClassifier: move a model's imbalance state to the best one."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -15,8 +14,6 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from skorch import NeuralNet
-from skorch.dataset import ValidSplit
 
 from ..metrics import get_scorer
 from ..nn import NetClassifier
@@ -25,28 +22,14 @@ from ._logits import LogitsPredictMixin, raw_logits
 from ._search import search_folds
 from ._solve import solve_bias
 from ._target import SEARCH_TOL, imbalance_state, resolve_fixed_target
+from ._validation import (
+    check_base_estimator,
+    encode_labels,
+    per_epoch_split,
+    validation_splits,
+)
 
 _SCORE_METHODS = ("logits", "predict_proba", "decision_function")
-
-
-def _encode(y):
-    """Classes, class indices and class counts of 1-D labels, in one pass.
-
-    Non-negative integer labels are counted with ``bincount`` (no sort, no
-    search); others go through ``np.unique`` and one ``searchsorted``.
-    """
-    if y.dtype.kind in "iu" and y.size and y.min() >= 0 and y.max() < 2 * y.size:
-        counts = np.bincount(y)
-        present = np.flatnonzero(counts)
-        if present.size == counts.size:
-            y_encoded = y.astype(np.intp, copy=False)
-        else:
-            index = np.cumsum(counts > 0) - 1
-            y_encoded = index[y]
-        return present.astype(y.dtype), y_encoded, counts[present]
-    classes = np.unique(y)
-    y_encoded = np.searchsorted(classes, y)
-    return classes, y_encoded, np.bincount(y_encoded, minlength=classes.size)
 
 
 class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator):
@@ -265,51 +248,6 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
             return self.cv
         return NetClassifier() if self.estimator is None else self.estimator
 
-    def _splits(self, X, y):
-        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
-            splitter = StratifiedShuffleSplit(
-                n_splits=1, test_size=self.cv, random_state=self.random_state
-            )
-        else:
-            splitter = check_cv(self.cv, y, classifier=True)
-        # A class needs a row in the training and in the validation part of
-        # every split: two rows for a holdout, one per fold for k folds.
-        kfold = isinstance(splitter, StratifiedKFold)
-        needed = max(2, splitter.n_splits) if kfold else 2
-        counts = np.bincount(y, minlength=len(self.classes_))
-        if counts.min() < needed:
-            j = int(np.argmin(counts))
-            per_fold = (
-                f"one per validation fold of {splitter.n_splits}"
-                if kfold
-                else "one for training, one for validation"
-            )
-            raise ValueError(
-                f"Class {self.classes_[j].tolist()!r} has {counts[j]} sample"
-                f"{'s' if counts[j] != 1 else ''} and needs at least {needed} "
-                f"({per_fold}) for cv={self.cv!r}; collect more rows of it, "
-                f"merge it with another class or use fewer folds."
-            )
-        splits = list(splitter.split(X, y))
-        if not self.refit and len(splits) > 1:
-            raise ValueError(
-                f"refit=False keeps the model of a single validation split; cv="
-                f"{self.cv!r} gives {len(splits)} splits. Use a float cv, a "
-                f"FrozenEstimator or refit=True."
-            )
-        n_classes = len(self.classes_)
-        for train, valid in splits:
-            for name, part in (("validation", valid), ("training", train)):
-                present = np.bincount(y[part], minlength=n_classes) > 0
-                if not present.all():
-                    missing = np.flatnonzero(~present)
-                    raise ValueError(
-                        f"A {name} split of cv={self.cv!r} lacks class(es) "
-                        f"{self.classes_[missing].tolist()}; use a larger "
-                        f"validation fraction or fewer folds."
-                    )
-        return splits
-
     @_fit_context(
         # the estimator's parameters are validated when it is fitted
         prefer_skip_nested_validation=False
@@ -339,7 +277,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         X, y = indexable(X, y)
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y", estimator=self)
         y = column_or_1d(y, warn=True)
-        self.classes_, y_encoded, counts = _encode(y)
+        self.classes_, y_encoded, counts = encode_labels(y)
         # y is 1-D here, so its target type is that of its distinct values.
         check_classification_targets(self.classes_)
         n_classes = len(self.classes_)
@@ -357,31 +295,10 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
                 f"classes. Use search='decimal'."
             )
         base = self._base_estimator()
-        if not any(hasattr(base, name) for name in _SCORE_METHODS):
-            raise ValueError(
-                f"The estimator {type(base).__name__} has neither predict_proba "
-                f"nor decision_function (nor logits): it gives no scores to "
-                f"adjust."
-            )
-        frozen = isinstance(base, FrozenEstimator)
-        frozen_classes = getattr(base, "classes_", None) if frozen else None
-        if frozen_classes is not None and not np.array_equal(
-            frozen_classes, self.classes_
-        ):
-            raise ValueError(
-                f"y has classes {self.classes_.tolist()}, but the frozen estimator "
-                f"was fitted on {np.asarray(frozen_classes).tolist()}; its score "
-                f"columns would be given the wrong labels."
-            )
+        check_base_estimator(base, self.classes_, per_epoch=self.per_epoch)
         if self.per_epoch:
-            if frozen or not isinstance(base, NeuralNet):
-                raise ValueError(
-                    f"per_epoch=True needs a skorch NeuralNet estimator to train; "
-                    f"got {type(base).__name__}."
-                )
-            return self._fit_per_epoch(base, X, y, scorer)
-
-        if frozen:
+            return self._fit_per_epoch(base, X, y)
+        if isinstance(base, FrozenEstimator):
             return self._fit_frozen(base, X, y_encoded, prior, scorer)
         if self.state_on == "validation":
             return self._fit_validation_state(base, X, y, y_encoded, prior, scorer)
@@ -413,7 +330,14 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         """Fit a clone per split; its validation (and training) logits."""
         n_classes = len(self.classes_)
         folds, model = [], None
-        for train, valid in self._splits(X, y_encoded):
+        for train, valid in validation_splits(
+            self.cv,
+            X,
+            y_encoded,
+            self.classes_,
+            refit=self.refit,
+            random_state=self.random_state,
+        ):
             model = clone(base).fit(_safe_indexing(X, train), y[train])
             z_valid = raw_logits(model, _safe_indexing(X, valid), n_classes)
             z_train = (
@@ -453,19 +377,11 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
             self.estimator_, z = model, folds[0][0]
         return self._solve(z)
 
-    def _fit_per_epoch(self, base, X, y, scorer):
+    def _fit_per_epoch(self, base, X, y):
         """Train once with the BiasAdjustment callback; read its state."""
         net = clone(base)
         if net.train_split is None:
-            # skorch refuses a random_state unless the split is a fraction.
-            fraction = isinstance(self.cv, Real) and not isinstance(self.cv, Integral)
-            seed = {"random_state": self.random_state} if fraction else {}
-            # Folds and fractions are stratified; a splitter is used as given
-            # (skorch refuses stratified=True with a non-stratified one).
-            stratified = self.cv is None or isinstance(self.cv, Real)
-            net.set_params(
-                train_split=ValidSplit(self.cv, stratified=stratified, **seed)
-            )
+            net.set_params(train_split=per_epoch_split(self.cv, self.random_state))
         callback = BiasAdjustment(
             scoring=self.scoring, target=self.target, search=self.search
         )
