@@ -1,15 +1,20 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.base import clone
+import sklearn
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs, make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
@@ -346,6 +351,10 @@ class _NoFitPredict:
         ({"aggregation": "mean"}, "'aggregation' parameter.* Got 'mean'"),
         ({"clusterer": _NoFitPredict()}, "'clusterer' parameter.*fit_predict"),
         ({"min_class_size": 0}, "'min_class_size' parameter.* Got 0"),
+        ({"max_clusters": 0}, "'max_clusters' parameter.* Got 0"),
+        ({"max_clusters": "many"}, "'max_clusters' parameter.* Got 'many'"),
+        ({"verbose": -1}, "'verbose' parameter.* Got -1"),
+        ({"verbose": "yes"}, "'verbose' parameter.* Got 'yes'"),
     ],
 )
 def test_bad_parameters(multiclass, params, match):
@@ -359,3 +368,320 @@ def test_single_class_raises():
     """Check that a single class raises a clear error."""
     with pytest.raises(ValueError, match="single class"):
         RegroupingClassifier(_lr()).fit(np.zeros((5, 2)), ["x"] * 5)
+
+
+# --- extreme imbalance: the cap on "auto" -----------------------------------
+
+
+@pytest.fixture
+def extreme_binary():
+    """1,000 majority rows against 4 minority rows (250:1)."""
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(1000, 3)), rng.normal(3, 1, size=(4, 3))])
+    return X, np.r_[np.zeros(1000, int), np.ones(4, int)]
+
+
+def test_max_clusters_caps_auto_with_a_warning(extreme_binary):
+    """Check "auto" asks ceil(n_j / n_min) clusters but splits into max_clusters.
+
+    Before the cap, 10,000:1 made 9,999 pseudo-classes of the majority.
+    """
+    X, y = extreme_binary
+    with pytest.warns(UserWarning, match=r"asks for \{0: 250\}.*max_clusters=100"):
+        clf = RegroupingClassifier(_lr(), clusterer="random", random_state=0)
+        clf.fit(X, y)
+    assert clf.cluster_sizes_[0].size == 100 and clf.cluster_sizes_[1].size == 1
+    with pytest.warns(UserWarning, match="max_clusters=7"):
+        clf.set_params(max_clusters=7).fit(X, y)
+    assert clf.cluster_sizes_[0].size == 7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.set_params(max_clusters=None).fit(X, y)
+        assert clf.cluster_sizes_[0].size == 250
+        # An explicit count is the user's choice: not capped.
+        clf.set_params(max_clusters=7, n_clusters=20).fit(X, y)
+        assert clf.cluster_sizes_[0].size == 20
+
+
+def test_max_clusters_does_not_bind_below_it(multiclass):
+    """Check no warning and no change when "auto" asks fewer than the cap."""
+    X, y = multiclass
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = RegroupingClassifier(_lr(), max_clusters=6, random_state=0).fit(X, y)
+    assert clf.cluster_sizes_["a"].size == 6
+
+
+class _ChunkRecorder(ClassifierMixin, BaseEstimator):
+    """A LogisticRegression that records the rows of each predict_proba call."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.model_ = LogisticRegression(max_iter=1000).fit(X, y, sample_weight)
+        self.classes_ = self.model_.classes_
+        self.calls_ = []
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def predict_proba(self, X):
+        self.calls_.append(X.shape[0])
+        return self.model_.predict_proba(X)
+
+
+@pytest.mark.parametrize("aggregation", ["max", "sum"])
+def test_predict_proba_in_bounded_memory(extreme_binary, aggregation):
+    """Check predict_proba works by chunks of working_memory, same result.
+
+    Before, the estimator's predict_proba ran on all rows at once, a rows x
+    pseudo-classes array (12.8 GB at 10,000:1 on 100,000 rows).
+    """
+    X, y = extreme_binary
+    clf = RegroupingClassifier(
+        _ChunkRecorder(), clusterer="random", n_clusters={0: 50}, random_state=0
+    )
+    clf.set_params(aggregation=aggregation).fit(X, y)
+    whole = clf.predict_proba(X)
+    assert clf.estimator_.calls_ == [len(X)]
+    pseudo = clf.estimator_.predict_proba(X)
+    clf.estimator_.calls_ = []
+    # 51 pseudo-classes x 16 bytes a row: 0.01 MiB holds 12 rows.
+    with sklearn.config_context(working_memory=0.01):
+        chunked = clf.predict_proba(X)
+        np.testing.assert_array_equal(clf.predict(X), whole.argmax(1))
+    rows = int(0.01 * 2**20) // (16 * 51)
+    assert max(clf.estimator_.calls_[:-1]) == rows
+    assert sum(clf.estimator_.calls_) == 2 * len(X)  # predict_proba and predict
+    np.testing.assert_allclose(chunked, whole)
+    reduce = np.max if aggregation == "max" else np.sum
+    expected = np.column_stack(
+        [reduce(pseudo[:, clf.pseudo_classes_ == c], axis=1) for c in clf.classes_]
+    )
+    np.testing.assert_allclose(chunked, expected / expected.sum(1, keepdims=True))
+
+
+# --- X passes through to the encoder and the estimator ----------------------
+
+
+def test_sparse_X_passes_through(blobs_majority):
+    """Check a sparse X reaches the clusterer and the estimator as sparse."""
+    X, y, _ = blobs_majority
+    seen = []
+    estimator = make_pipeline(
+        FunctionTransformer(lambda Z: seen.append(sp.issparse(Z)) or Z),
+        _lr(),
+    )
+    X_sparse = sp.csr_matrix(X)
+    clf = RegroupingClassifier(estimator, random_state=0).fit(X_sparse, y)
+    dense = RegroupingClassifier(_lr(), random_state=0).fit(X, y)
+    assert all(seen) and seen
+    np.testing.assert_array_equal(clf.pseudo_labels_, dense.pseudo_labels_)
+    np.testing.assert_allclose(
+        clf.predict_proba(X_sparse), dense.predict_proba(X), atol=1e-6
+    )
+
+
+def test_dataframe_with_string_columns_passes_through(multiclass):
+    """Check a DataFrame with a string column reaches encoder and estimator.
+
+    Before, validation turned X into a float array and refused the strings.
+    """
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    X, y = multiclass
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    frame["colour"] = np.where(X[:, 0] > 0, "red", "blue")
+
+    def encoding():
+        return make_column_transformer(
+            (OneHotEncoder(), ["colour"]), remainder=StandardScaler()
+        )
+
+    clf = RegroupingClassifier(
+        make_pipeline(encoding(), _lr()), encoder=encoding(), random_state=0
+    ).fit(frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, frame.columns)
+    assert clf.predict_proba(frame).shape == (len(frame), 3)
+    assert clf.score(frame, y) > 0.8
+    with pytest.raises(ValueError, match="must be numeric.*pass an encoder"):
+        RegroupingClassifier(make_pipeline(encoding(), _lr())).fit(frame, y)
+
+
+# --- sample_weight -----------------------------------------------------------
+
+
+def _blob_data(n_per_blob=40):
+    """Three far majority blobs and a minority blob, one-row-per-index weights."""
+    centers = [[0, 0], [20, 0], [0, 20], [20, 20]]
+    X, blob = make_blobs(
+        n_samples=[n_per_blob] * 4, centers=centers, cluster_std=1.0, random_state=0
+    )
+    return X, np.where(blob == 3, 1, 0), blob
+
+
+def _exact_lr():
+    return LogisticRegression(C=0.1, tol=1e-12, max_iter=10_000)
+
+
+def _assert_same_model(weighted, repeated, X):
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-6
+    )
+    np.testing.assert_array_equal(weighted.pseudo_classes_, repeated.pseudo_classes_)
+
+
+def test_integer_weights_act_as_repeated_rows():
+    """Check integer weights give the model of the repeated rows."""
+    X, y, blob = _blob_data()
+    w = np.random.RandomState(0).randint(1, 4, size=len(y))
+    weighted = RegroupingClassifier(_exact_lr(), random_state=0)
+    weighted.fit(X, y, sample_weight=w)
+    rows = np.repeat(np.arange(len(y)), w)
+    repeated = RegroupingClassifier(_exact_lr(), random_state=0).fit(X[rows], y[rows])
+    # Sizes in weight: ceil(sum of majority weights / minority weights).
+    k = math.ceil(w[y == 0].sum() / w[y == 1].sum())
+    assert weighted.cluster_sizes_[0].size == repeated.cluster_sizes_[0].size == k
+    majority = y == 0
+    assert adjusted_rand_score(blob[majority], weighted.pseudo_labels_[majority]) == 1
+    assert (
+        adjusted_rand_score(weighted.pseudo_labels_[rows], repeated.pseudo_labels_)
+        == 1
+    )
+    _assert_same_model(weighted, repeated, X)
+    unweighted = RegroupingClassifier(_exact_lr(), random_state=0).fit(X, y)
+    assert not np.allclose(unweighted.predict_proba(X), weighted.predict_proba(X))
+
+
+def test_zero_weights_act_as_dropped_rows():
+    """Check zero weights give the model of the data without those rows."""
+    X, y, blob = _blob_data()
+    w = np.ones(len(y))
+    w[::3] = 0
+    weighted = RegroupingClassifier(_exact_lr(), random_state=0)
+    weighted.fit(X, y, sample_weight=w)
+    kept = w > 0
+    dropped = RegroupingClassifier(_exact_lr(), random_state=0).fit(X[kept], y[kept])
+    assert (
+        adjusted_rand_score(weighted.pseudo_labels_[kept], dropped.pseudo_labels_)
+        == 1
+    )
+    _assert_same_model(weighted, dropped, X)
+
+
+def test_weights_reach_clusterer_and_estimator():
+    """Check the clusterer's and the estimator's fit receive the weights."""
+    X, y, _ = _blob_data()
+    w = np.linspace(0.5, 2, len(y))
+    received = {}
+
+    class Spy(KMeans):
+        def fit_predict(self, X, y=None, sample_weight=None):
+            received["clusterer"] = sample_weight
+            return super().fit_predict(X, sample_weight=sample_weight)
+
+    class SpyLR(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            received["estimator"] = sample_weight
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    RegroupingClassifier(SpyLR(), clusterer=Spy(n_init=1), random_state=0).fit(
+        X, y, sample_weight=w
+    )
+    np.testing.assert_array_equal(received["clusterer"], w[y == 0])
+    np.testing.assert_array_equal(received["estimator"], w)
+
+
+def _classic_and_routed_fits(X, y, w):
+    """The same weighted RegroupingClassifier fitted in four ways."""
+    direct = RegroupingClassifier(_exact_lr(), random_state=0)
+    yield "direct", direct.fit(X, y, sample_weight=w)
+    pipe = Pipeline([("scale", "passthrough"), ("rg", clone(direct))])
+    yield "step__sample_weight", pipe.fit(X, y, rg__sample_weight=w)[-1]
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = clone(direct).set_fit_request(sample_weight=True)
+        routed.set_score_request(sample_weight=True)
+        pipe = Pipeline([("scale", "passthrough"), ("rg", routed)])
+        yield "routed Pipeline", pipe.fit(X, y, sample_weight=w)[-1]
+        search = GridSearchCV(
+            clone(routed), {"aggregation": ["max"]}, cv=KFold(2), refit=True
+        )
+        yield "routed GridSearchCV", search.fit(X, y, sample_weight=w).best_estimator_
+
+
+def test_weights_direct_classic_and_routed():
+    """Check direct, step__sample_weight and routed weights give one model."""
+    X, y, _ = _blob_data()
+    w = np.random.RandomState(0).uniform(0.2, 3, size=len(y))
+    fits = dict(_classic_and_routed_fits(X, y, w))
+    for name, fitted in fits.items():
+        _assert_same_model(fitted, fits["direct"], X)
+    unweighted = RegroupingClassifier(_exact_lr(), random_state=0).fit(X, y)
+    assert not np.allclose(unweighted.predict_proba(X), fits["direct"].predict_proba(X))
+
+
+def test_routed_pipeline_estimator_takes_weights():
+    """Check an estimator pipeline gets the weights when routing requests them."""
+    X, y, _ = _blob_data()
+    w = np.random.RandomState(0).uniform(0.2, 3, size=len(y))
+    expected = RegroupingClassifier(_exact_lr(), random_state=0)
+    expected.fit(X, y, sample_weight=w)
+    with sklearn.config_context(enable_metadata_routing=True):
+        inner = make_pipeline(
+            FunctionTransformer(), _exact_lr().set_fit_request(sample_weight=True)
+        )
+        clf = RegroupingClassifier(inner, random_state=0).fit(X, y, sample_weight=w)
+    _assert_same_model(clf, expected, X)
+    with pytest.raises(ValueError, match="estimator Pipeline.*does not accept it"):
+        RegroupingClassifier(make_pipeline(_lr())).fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize(
+    "params, weights, match",
+    [
+        ({"estimator": KNeighborsClassifier()}, None, "estimator KNeighbors"),
+        (
+            {"clusterer": AgglomerativeClustering()},
+            None,
+            "clusterer AgglomerativeClustering",
+        ),
+        ({}, "minority zero", r"sums to zero over class\(es\) \[1\]"),
+        ({}, -np.ones(160), "Negative values in data passed to `sample_weight`"),
+        ({}, np.ones(3), r"sample_weight.shape == \(3,\)"),
+    ],
+)
+def test_bad_sample_weight(params, weights, match):
+    """Check weights a step cannot take, or bad weights, raise naming them."""
+    X, y, _ = _blob_data()
+    w = np.ones(len(y)) if weights is None else weights
+    if isinstance(weights, str):
+        w = (y == 0).astype(float)
+    clf = RegroupingClassifier(**{"estimator": _lr(), **params})
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y, sample_weight=w)
+
+
+def test_weights_go_to_the_encoder_when_it_takes_them():
+    """Check an encoder whose fit accepts sample_weight receives them."""
+    X, y, _ = _blob_data()
+    w = np.random.RandomState(0).uniform(0.2, 3, size=len(y))
+    clf = RegroupingClassifier(_lr(), encoder=StandardScaler(), random_state=0)
+    clf.fit(X, y, sample_weight=w)
+    mean = np.average(X, axis=0, weights=w)
+    np.testing.assert_allclose(clf.encoder_.mean_, mean)
+    # An encoder without weights is fitted unweighted.
+    ohe = make_pipeline(FunctionTransformer(np.round), StandardScaler())
+    RegroupingClassifier(_lr(), encoder=ohe).fit(X, y, sample_weight=w)
+
+
+# --- verbose -----------------------------------------------------------------
+
+
+def test_verbose_progress_bar(multiclass, capsys):
+    """Check verbose=1 shows a progress bar over the clustered classes."""
+    X, y = multiclass
+    RegroupingClassifier(_lr(), random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+    RegroupingClassifier(_lr(), verbose=1, random_state=0).fit(X, y)
+    err = capsys.readouterr().err
+    assert "RegroupingClassifier: clustering" in err and "2/2" in err
