@@ -122,9 +122,10 @@ class BiasAdjustment(Callback):
     def __getstate__(self):
         # As skorch's EarlyStopping: the best module is the net's own once
         # restored; a pickle taken mid-training does not carry a copy.
+        # Training-time state (the scorer, made again by initialize) too.
         state = self.__dict__.copy()
-        state["_best_module"] = None
-        state["_valid_logits"], state["_valid_y"] = [], []
+        for name in ("_best_module", "_valid_logits", "_valid_y", "scorer_"):
+            state.pop(name, None)
         return state
 
     def on_epoch_begin(self, net, **kwargs):

@@ -1,9 +1,14 @@
 """Tests of the skimb.adjustment.BiasAdjustment callback and per_epoch=True."""
 
+import pickle
+
 import numpy as np
 import pytest
+import torch
 from imblearn.metrics import geometric_mean_score
+from sklearn.base import clone
 from sklearn.datasets import make_classification
+from skorch.callbacks import Callback
 from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
 
@@ -129,4 +134,91 @@ def test_per_epoch_multiclass_and_fixed_target():
     assert callback.bias_.shape == (3,)
     np.testing.assert_allclose(
         callback.imbalance_state_["after"], np.full(3, 1 / 3), atol=1e-6
+    )
+
+
+class _Sabotage(Callback):
+    """From epoch ``start`` on, overwrite the module with seeded noise after
+    every training step, so that every later epoch scores badly."""
+
+    def __init__(self, start):
+        self.start = start
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        epoch = len(net.history)
+        if training and epoch >= self.start:
+            generator = torch.Generator().manual_seed(epoch)
+            with torch.no_grad():
+                for param in net.module_.parameters():
+                    param.copy_(3.0 * torch.randn(param.shape, generator=generator))
+
+
+class _Snapshots(Callback):
+    """The module's parameters at the end of every epoch."""
+
+    def initialize(self):
+        self.states_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        state = net.module_.state_dict()
+        self.states_.append({k: v.detach().clone() for k, v in state.items()})
+
+
+@pytest.fixture(scope="module")
+def sabotaged(data):
+    """A net whose epochs 4 to 6 are noise: its best epoch is not the last."""
+    X, y, X_val, y_val = data
+    snapshots = _Snapshots()
+    net = NetClassifier(
+        max_epochs=6,
+        lr=0.05,
+        train_split=predefined_split(Dataset(X_val, y_val.astype(np.int64))),
+        callbacks=[_Sabotage(start=4), BiasAdjustment(scoring="gmean"), snapshots],
+        random_state=0,
+    ).fit(X, y)
+    return net, snapshots.states_
+
+
+def test_restored_weights_are_the_best_epochs_not_the_last(sabotaged, data):
+    """Check the module is restored to the best epoch's parameters, which
+    differ from the last epoch's, and that the snapshot is then released."""
+    net, states = sabotaged
+    callback = _callback(net)
+    scores = np.array(net.history[:, "ba_score"])
+    assert callback.best_epoch_ == int(np.argmax(scores)) + 1 < len(states)
+    restored = net.module_.state_dict()
+    best, last = states[callback.best_epoch_ - 1], states[-1]
+    for name, value in restored.items():
+        assert torch.equal(value, best[name]), name
+    assert any(not torch.equal(restored[k], last[k]) for k in restored)
+    # The restored module with the best bias gives the best epoch's score.
+    _, _, X_val, y_val = data
+    z_val = net.logits(X_val) + callback.bias_
+    score = geometric_mean_score(y_val, np.argmax(z_val, axis=1))
+    assert score == pytest.approx(scores.max())
+    assert callback._best_module is None
+
+
+def test_pickled_per_epoch_classifier_carries_the_weights_once():
+    """Check a pickled per-epoch classifier is at most 1.05 times the same net
+    fitted without adjustment (the best epoch's copy is not pickled)."""
+    X, y = make_classification(
+        n_samples=600, n_features=20, n_informative=4, weights=[0.9], random_state=0
+    )
+    X = X.astype(np.float32)
+    net = NetClassifier(
+        module__hidden_sizes=(256, 256),
+        max_epochs=3,
+        train_split=ValidSplit(4, stratified=True),
+        random_state=0,
+    )
+    plain = clone(net).fit(X, y)
+    adjusted = BiasAdjustedClassifier(clone(net), per_epoch=True).fit(X, y)
+    dumped = pickle.dumps(adjusted)
+    assert len(dumped) <= 1.05 * len(pickle.dumps(plain))
+    loaded = pickle.loads(dumped)
+    np.testing.assert_array_equal(loaded.predict(X), adjusted.predict(X))
+    np.testing.assert_allclose(
+        dict(loaded.estimator_.callbacks_)["bias_adjustment"].bias_, adjusted.bias_
     )
