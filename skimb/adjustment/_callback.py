@@ -122,10 +122,11 @@ class BiasAdjustment(Callback):
     def __getstate__(self):
         # As skorch's EarlyStopping: the best module is the net's own once
         # restored; a pickle taken mid-training does not carry a copy.
-        # Training-time state (the scorer, made again by initialize) too.
+        # Nor the batches of an epoch, nor the scorer (initialize makes it).
         state = self.__dict__.copy()
-        for name in ("_best_module", "_valid_logits", "_valid_y", "scorer_"):
-            state.pop(name, None)
+        state.pop("scorer_", None)
+        state["_best_module"] = None
+        state["_valid_logits"], state["_valid_y"] = [], []
         return state
 
     def on_epoch_begin(self, net, **kwargs):
