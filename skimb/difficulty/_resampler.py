@@ -1,5 +1,6 @@
 """DifficultyResampler: Algorithm 1 of Yu et al. (2022) as an imblearn sampler."""
 
+from inspect import signature
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,6 +8,8 @@ from imblearn.base import BaseSampler
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import _check_sample_weight
+from tqdm.auto import tqdm
 
 from ..nn import NetClassifier
 from ._instance_difficulty import InstanceDifficulty
@@ -41,6 +44,9 @@ class DifficultyResampler(BaseSampler):
         Number of training epochs (at least 1).
     prior : float, default=1.0
         The prior ``c > 0`` of the difficulty ratio.
+    verbose : int, default=0
+        ``0`` is silent; ``1`` or more shows a progress bar (tqdm) over the
+        epochs.
     random_state : int, RandomState instance or None, default=None
         Seeds the draws and the default NetClassifier. A given estimator keeps
         its own ``random_state``.
@@ -68,6 +74,30 @@ class DifficultyResampler(BaseSampler):
     skimb.difficulty.DifficultySampling : The same inside a skorch training loop.
     imblearn.over_sampling.RandomOverSampler : Class-level random resampling.
 
+    Notes
+    -----
+    ``fit_resample(X, y, sample_weight=w)`` consumes the weights, with the
+    meaning scikit-learn gives them (an integer weight like the row
+    repeated, a zero weight like the row dropped): the first epoch passes
+    them to the estimator's ``partial_fit`` when it takes ``sample_weight``
+    (otherwise it trains on ``N`` rows drawn with probabilities proportional
+    to ``w``), and every later draw, the returned sample included, picks a
+    row with probability proportional to ``w * difficulty``; a row of zero
+    weight is never drawn. The sample has ``N`` rows whatever the weights
+    (their scale does not matter), and it already carries the weights: its
+    rows are drawn from the weighted data, so the next step of a pipeline
+    must not receive them again. imbalanced-learn's ``Pipeline`` calls
+    ``fit_resample`` for the two outputs ``X, y`` and has no way to pass
+    resampled weights on (imbalanced-learn issue #457), and it routes the
+    original, unresampled ``sample_weight`` to any later step that requests
+    it. With metadata routing, request the weights for the sampler only:
+    ``DifficultyResampler(...).set_fit_resample_request(sample_weight=True)``
+    and ``set_fit_request(sample_weight=False)`` on the final estimator.
+    Without routing, imbalanced-learn 0.14 drops ``step__sample_weight``
+    given for a sampler step, so weights reach a sampler in a pipeline only
+    through routing. ``sample_indices_`` maps the sample back to the input
+    rows (``w[sampler.sample_indices_]`` are the weights of its rows).
+
     References
     ----------
     .. [1] S. Yu, J. Guo, R. Zhang, Y. Fan, Z. Wang and X. Cheng, "A
@@ -90,6 +120,13 @@ class DifficultyResampler(BaseSampler):
     >>> model = make_pipeline(sampler, LogisticRegression()).fit(X, y)
     >>> model.predict(X[:3]).shape
     (3,)
+
+    Rows of zero weight are never drawn:
+
+    >>> w = np.where(np.arange(300) < 100, 0.0, 1.0)
+    >>> _ = sampler.fit_resample(X, y, sample_weight=w)
+    >>> int(sampler.sample_indices_.min()) >= 100
+    True
     """
 
     _sampling_type = "bypass"
@@ -98,15 +135,42 @@ class DifficultyResampler(BaseSampler):
         "estimator": [HasMethods(["partial_fit", "predict_proba"]), None],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "prior": [Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, n_epochs=20, prior=1.0, random_state=None):
+    def __init__(
+        self, estimator=None, *, n_epochs=20, prior=1.0, verbose=0, random_state=None
+    ):
         super().__init__()
         self.estimator = estimator
         self.n_epochs = n_epochs
         self.prior = prior
+        self.verbose = verbose
         self.random_state = random_state
+
+    def fit_resample(self, X, y, *, sample_weight=None):
+        """Train by difficulty, then draw a sample by the final difficulties.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe, sparse matrix} of shape (n_samples, n_features)
+            The data to resample.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative row weights, consumed by the sampler (see Notes): the
+            sample is drawn from the weighted data and needs no weights.
+
+        Returns
+        -------
+        X_resampled : {ndarray, dataframe, sparse matrix} of shape (n_samples, \
+n_features)
+            The rows ``sample_indices_`` of ``X``.
+        y_resampled : ndarray of shape (n_samples,)
+            Their labels.
+        """
+        return super().fit_resample(X, y, sample_weight=sample_weight)
 
     def _make_estimator(self, rng):
         if self.estimator is None:
@@ -117,34 +181,63 @@ class DifficultyResampler(BaseSampler):
             estimator.set_params(max_epochs=1)
         return estimator
 
-    def _fit_resample(self, X, y):
+    def _fit_resample(self, X, y, sample_weight=None):
         rng = check_random_state(self.random_state)
         self.estimator_ = self._make_estimator(rng)
         classes, y_index = np.unique(y, return_inverse=True)
         n_samples = len(y)
         state = InstanceDifficulty(prior=self.prior)
-        sample = np.arange(n_samples)
-        for epoch in range(self.n_epochs):
+        sample, first_params = np.arange(n_samples), {}
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight sums to zero; no row can be drawn.")
+            if "sample_weight" in signature(self.estimator_.partial_fit).parameters:
+                first_params = {"sample_weight": sample_weight}
+            else:
+                p = sample_weight / sample_weight.sum()
+                sample = rng.choice(n_samples, size=n_samples, p=p)
+        for epoch in tqdm(
+            range(self.n_epochs),
+            desc="DifficultyResampler",
+            unit="epoch",
+            disable=self.verbose <= 0,
+        ):
             self.estimator_.partial_fit(
-                _safe_indexing(X, sample), y[sample], classes=classes
+                _safe_indexing(X, sample),
+                y[sample],
+                classes=classes,
+                **(first_params if epoch == 0 else {}),
             )
             proba = self.estimator_.predict_proba(X)
             # partial_fit(classes=classes) orders proba's columns as classes.
             state.update(proba, y_index)
             if epoch < self.n_epochs - 1:
-                sample = rng.choice(n_samples, size=n_samples, p=state.weights())
+                p = _draw_weights(state, sample_weight)
+                sample = rng.choice(n_samples, size=n_samples, p=p)
         self.difficulty_ = state.difficulty()
-        sample = _draw_per_class(state.weights(), y_index, rng)
+        sample = _draw_per_class(_draw_weights(state, sample_weight), y_index, rng)
         self.sample_indices_ = sample
         return _safe_indexing(X, sample), y[sample]
+
+
+def _draw_weights(state, sample_weight):
+    """Draw probabilities: difficulty weights, times the row weights if any."""
+    if sample_weight is None:
+        return state.weights()
+    p = state.difficulty() * sample_weight
+    return p / p.sum()
 
 
 def _draw_per_class(weights, y_index, rng):
     """Draw ``len(weights)`` rows with replacement, class totals fixed.
 
     Class ``c`` gets ``N * weights[class c].sum()`` rows, rounded by largest
-    remainder and at least one (taken from the largest class), drawn within
-    the class with probabilities proportional to ``weights``; sorted.
+    remainder and at least one (taken from the largest class) unless its
+    weights are all zero, drawn within the class with probabilities
+    proportional to ``weights``; sorted.
     """
     n_samples = len(weights)
     mass = np.bincount(y_index, weights=weights)
@@ -152,11 +245,13 @@ def _draw_per_class(weights, y_index, rng):
     counts = np.floor(expected).astype(int)
     by_remainder = np.argsort(counts - expected, kind="stable")
     counts[by_remainder[: n_samples - counts.sum()]] += 1
-    empty = counts == 0
+    empty = (counts == 0) & (mass > 0)
     counts[empty] = 1
     counts[np.argmax(counts)] -= empty.sum()
     draws = []
     for c, size in enumerate(counts):
+        if size == 0:
+            continue
         members = np.flatnonzero(y_index == c)
         draws.append(rng.choice(members, size=size, p=weights[members] / mass[c]))
     return np.sort(np.concatenate(draws))

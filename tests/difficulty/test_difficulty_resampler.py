@@ -191,9 +191,180 @@ def test_pipeline_and_multiclass():
         ({"n_epochs": 1.5}, "n_epochs"),
         ({"estimator": SGDClassifier(loss="hinge")}, "predict_proba"),
         ({"estimator": LinearSVC()}, "partial_fit"),
+        ({"verbose": -1}, "'verbose' parameter"),
+        ({"verbose": "loud"}, "'verbose' parameter"),
     ],
 )
 def test_bad_parameters(data, params, match):
     """Check that bad parameters raise errors that name them."""
     with pytest.raises(ValueError, match=match):
         DifficultyResampler(**params).fit_resample(*data)
+
+
+# --- sample_weight -----------------------------------------------------------
+
+
+def _one_epoch_nb(**params):
+    """One epoch of GaussianNB: deterministic, weights in partial_fit."""
+    return DifficultyResampler(GaussianNB(), n_epochs=1, random_state=0, **params)
+
+
+def test_integer_weights_act_as_repeated_rows(data):
+    """Check integer weights give the difficulties and class shares of copies."""
+    X, y = data
+    w = np.random.RandomState(0).randint(1, 4, size=len(y))
+    weighted = _one_epoch_nb()
+    _, y_w = weighted.fit_resample(X, y, sample_weight=w)
+    rows = np.repeat(np.arange(len(y)), w)
+    repeated = _one_epoch_nb()
+    _, y_r = repeated.fit_resample(X[rows], y[rows])
+    np.testing.assert_allclose(weighted.difficulty_[rows], repeated.difficulty_)
+    # Class totals: N times the class's share of weight x difficulty.
+    shares_w = np.bincount(y_w) / len(y_w)
+    shares_r = np.bincount(y_r) / len(y_r)
+    assert np.abs(shares_w - shares_r).max() <= 1 / len(y_w) + 1 / len(y_r)
+    assert len(y_w) == len(y)  # the sample keeps N rows
+    unweighted = _one_epoch_nb().fit(X, y)
+    unweighted.fit_resample(X, y)
+    assert not np.allclose(unweighted.difficulty_, weighted.difficulty_)
+
+
+def test_zero_weights_act_as_dropped_rows(data):
+    """Check zero-weight rows are never drawn and leave the rest unchanged."""
+    X, y = data
+    w = np.ones(len(y))
+    w[::4] = 0
+    kept = w > 0
+    weighted = _one_epoch_nb()
+    weighted.fit_resample(X, y, sample_weight=w)
+    dropped = _one_epoch_nb()
+    dropped.fit_resample(X[kept], y[kept])
+    np.testing.assert_allclose(weighted.difficulty_[kept], dropped.difficulty_)
+    assert kept[weighted.sample_indices_].all()
+    # Over several epochs too, with an estimator that takes no weights.
+    sampler = DifficultyResampler(_NoWeights(), n_epochs=4, random_state=0)
+    sampler.fit_resample(X, y, sample_weight=w)
+    assert kept[sampler.sample_indices_].all()
+    assert all(kept[seen].all() for seen in sampler.estimator_.seen_)
+
+
+class _NoWeights(SGDClassifier):
+    """An SGDClassifier whose partial_fit takes no sample_weight; records rows."""
+
+    def __init__(self):
+        super().__init__(loss="log_loss", random_state=0)
+
+    def partial_fit(self, X, y, classes=None):
+        self.seen_ = [*getattr(self, "seen_", []), self._rows(X)]
+        return super().partial_fit(X, y, classes=classes)
+
+    def _rows(self, X):
+        # The training data is make_classification output: rows are unique.
+        return np.flatnonzero(np.isin(_ALL_X[:, 0], X[:, 0]))
+
+
+_ALL_X = make_classification(
+    n_samples=240, n_features=5, n_informative=3, weights=[0.75], random_state=1
+)[0]
+
+
+def test_weights_reach_partial_fit_in_the_first_epoch_only(data):
+    """Check partial_fit gets the weights once; later epochs draw by w x D."""
+    X, y = data
+    w = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    received = []
+
+    class Spy(SGDClassifier):
+        def partial_fit(self, X, y, classes=None, sample_weight=None):
+            received.append(sample_weight)
+            return super().partial_fit(X, y, classes, sample_weight)
+
+    sampler = DifficultyResampler(Spy(loss="log_loss", random_state=0), n_epochs=3)
+    sampler.fit_resample(X, y, sample_weight=w)
+    np.testing.assert_array_equal(received[0], w)
+    assert received[1:] == [None, None]
+
+
+def test_weights_routed_through_imblearn_pipeline_and_grid_search(data):
+    """Check routed weights reach the sampler in a Pipeline and GridSearchCV."""
+    import sklearn
+    from imblearn.pipeline import Pipeline
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    X, y = data
+    w = np.random.RandomState(0).uniform(0, 2, size=len(y))
+    w[:60] = 0
+    alone = DifficultyResampler(_sgd(), n_epochs=3, random_state=0)
+    alone.fit_resample(X, y, sample_weight=w)
+    with sklearn.config_context(enable_metadata_routing=True):
+        sampler = clone(alone).set_fit_resample_request(sample_weight=True)
+        final = LogisticRegression().set_fit_request(sample_weight=False)
+        pipe = Pipeline([("difficulty", sampler), ("lr", final)])
+        pipe.fit(X, y, sample_weight=w)
+        np.testing.assert_array_equal(
+            pipe[0].sample_indices_, alone.sample_indices_
+        )
+        final.set_score_request(sample_weight=True)
+        search = GridSearchCV(pipe, {"lr__C": [1.0]}, cv=KFold(2)).fit(
+            X, y, sample_weight=w
+        )
+    np.testing.assert_array_equal(
+        search.best_estimator_[0].sample_indices_, alone.sample_indices_
+    )
+    assert (alone.sample_indices_ >= 60).all()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="imbalanced-learn 0.14's Pipeline drops step__param for sampler steps "
+    "without metadata routing (it passes only params['fit_resample'])",
+)
+def test_classic_step_weights_reach_the_sampler(data):
+    """Check step__sample_weight reaches a sampler in an imblearn Pipeline."""
+    from imblearn.pipeline import Pipeline
+
+    X, y = data
+    w = np.ones(len(y))
+    w[:60] = 0
+    pipe = Pipeline(
+        [("difficulty", DifficultyResampler(_sgd(), n_epochs=2)), ("lr", _sgd())]
+    )
+    pipe.fit(X, y, difficulty__sample_weight=w)
+    assert (pipe[0].sample_indices_ >= 60).all()
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (-np.ones(240), "Negative values in data passed to `sample_weight`"),
+        (np.zeros(240), "at least one non-zero"),
+        (np.ones(3), r"sample_weight.shape == \(3,\)"),
+    ],
+)
+def test_bad_sample_weight(data, weights, match):
+    """Check bad weights raise errors that name them."""
+    with pytest.raises(ValueError, match=match):
+        DifficultyResampler(_sgd(), n_epochs=1).fit_resample(
+            *data, sample_weight=weights
+        )
+
+
+def test_class_of_zero_weight_is_left_out(data):
+    """Check a class whose weights are all zero gets no row in the sample."""
+    X, y = data
+    w = (y == 0).astype(float)
+    sampler = DifficultyResampler(_sgd(), n_epochs=2, random_state=0)
+    _, y_res = sampler.fit_resample(X, y, sample_weight=w)
+    assert set(y_res) == {0} and len(y_res) == len(y)
+
+
+# --- verbose -----------------------------------------------------------------
+
+
+def test_verbose_progress_bar(data, capsys):
+    """Check verbose=1 shows a progress bar over the epochs, 0 is silent."""
+    DifficultyResampler(_sgd(), n_epochs=3).fit_resample(*data)
+    assert capsys.readouterr().err == ""
+    DifficultyResampler(_sgd(), n_epochs=3, verbose=1).fit_resample(*data)
+    err = capsys.readouterr().err
+    assert "DifficultyResampler" in err and "3/3" in err
