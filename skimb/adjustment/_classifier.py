@@ -110,9 +110,10 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
     target : "search", "balanced", "prior", float or array-like, \
             default="search"
         The target MIS: searched, uniform, the training class frequencies, a
-        float (the minority-class probability of a binary problem) or an
-        array on the simplex in the order of ``classes_`` (entries at least
-        1e-4).
+        float (the minority-class probability of a binary problem; the
+        minority has the fewest training rows, ``classes_[0]`` on a tie) or
+        an array on the simplex in the order of ``classes_`` (entries at
+        least 1e-4).
     search : {"decimal", "exact"}, default="decimal"
         The search for ``target="search"``; ``"exact"`` is for binary
         problems and the scorings "accuracy", "balanced_accuracy", "gmean"
@@ -136,7 +137,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         models), the rows the candidate is scored on, and transfers that
         bias to the final model. With a frozen estimator both are the data
         given to :meth:`fit`. ``"validation"`` is the default; the user
-        guide compares the two on benchmarks.
+        guide's measured results compare the two.
     random_state : int, RandomState instance or None, default=None
         Seeds the holdout split when ``cv`` is a float.
 
@@ -175,6 +176,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
     See Also
     --------
     skimb.adjustment.solve_bias : The exact bias solve.
+    skimb.adjustment.search_target : The search on given logits.
     skimb.adjustment.BiasAdjustment : The per-epoch callback.
     sklearn.model_selection.TunedThresholdClassifierCV : Tunes a binary
         decision threshold by the same kind of validation.
