@@ -21,54 +21,39 @@ table says so.
     python benchmarks/bench_bias_multiclass.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
+from _harness import (
+    cli,
+    command,
+    long_tailed_splits,
+    net,
+    table,
+    weighted_net,
+    write_result,
+)
 from sklearn.datasets import load_digits
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skimb.adjustment import BiasAdjustedClassifier
-from skimb.datasets import make_long_tailed
-from skimb.nn import LogitAdjustedNet, NetClassifier
 
-RESULTS = Path(__file__).parent / "results"
-
-
-BACKBONE = dict(
-    module__hidden_sizes=(64,),
-    max_epochs=30,
-    batch_size=32,
-    lr=3e-3,
-    device="cpu",
-    random_state=0,
-)
-
-
-def net():
-    return NetClassifier(**BACKBONE)
-
-
+VARIANT = "mlp64-batch32"
 METHODS = {
-    "plain net": lambda: make_pipeline(StandardScaler(), net()),
+    "plain net": lambda: make_pipeline(StandardScaler(), net(VARIANT)),
     "class-weighted net": lambda: make_pipeline(
-        StandardScaler(),
-        LogitAdjustedNet(loss="cross_entropy", class_weight="balanced", **BACKBONE),
+        StandardScaler(), weighted_net(VARIANT)
     ),
     "BA(balanced_accuracy)": lambda: make_pipeline(
         StandardScaler(),
-        BiasAdjustedClassifier(net(), scoring="balanced_accuracy", cv=2),
+        BiasAdjustedClassifier(net(VARIANT), scoring="balanced_accuracy", cv=2),
     ),
 }
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     seeds = [0] if quick else [0, 1, 2, 3, 4]
     ratios = [50] if quick else [10, 50, 100]
     X, y = load_digits(return_X_y=True)
@@ -77,13 +62,8 @@ def main(quick=False):
     tails = {}
     fit_s = {m: [] for m in METHODS}
     for seed in seeds:
-        X_pool, X_test, y_pool, y_test = train_test_split(
-            X, y, test_size=300, stratify=y, random_state=seed
-        )
-        for ratio in ratios:
-            X_lt, y_lt = make_long_tailed(
-                X_pool, y_pool, imbalance_ratio=ratio, random_state=seed
-            )
+        splits = long_tailed_splits(X, y, ratios, test_size=300, seed=seed)
+        for ratio, X_lt, y_lt, X_test, y_test in splits:
             tails.setdefault(ratio, set()).add(int(np.bincount(y_lt).min()))
             for name, make in METHODS.items():
                 start = time.perf_counter()
@@ -99,12 +79,7 @@ def main(quick=False):
                 m: round(s[-1], 3) for (r, m), s in scores.items() if r == ratio and s
             }
             print(seed, ratio, done, flush=True)
-    lines = [
-        "| imbalance ratio | tail rows | "
-        + " | ".join(METHODS)
-        + " | BA minus plain |",
-        "|---|---|" + "---|" * len(METHODS) + "---|",
-    ]
+    rows = []
     for ratio in ratios:
         cells = []
         for name in METHODS:
@@ -116,25 +91,19 @@ def main(quick=False):
         plain = scores[(ratio, "plain net")]
         ba = scores[(ratio, "BA(balanced_accuracy)")]
         gain = f"{np.mean(ba) - np.mean(plain):+.3f}" if ba and plain else "-"
-        lines.append(
-            f"| {ratio}:1 | {'-'.join(map(str, sorted(tails[ratio])))} | "
-            + " | ".join(cells)
-            + f" | {gain} |"
-        )
+        tail = "-".join(map(str, sorted(tails[ratio])))
+        rows.append([f"{ratio}:1", tail, *cells, gain])
+    header = ["imbalance ratio", "tail rows", *METHODS, "BA minus plain"]
     mean_fit = " ; ".join(f"{m}: {np.mean(t):.1f} s" for m, t in fit_s.items() if t)
     text = (
         "# Multiclass bias adjustment on long-tailed digits\n\n"
-        "Command: `python benchmarks/bench_bias_multiclass.py"
-        f"{' --quick' if quick else ''}`; balanced accuracy on a balanced test "
+        f"Command: `{command('bench_bias_multiclass.py', quick)}`; "
+        "balanced accuracy on a balanced test "
         f"set (300 rows), mean (std) over {len(seeds)} seed(s), 1 torch thread, "
-        f"CPU. Mean fit time: {mean_fit}.\n\n" + "\n".join(lines) + "\n"
+        f"CPU. Mean fit time: {mean_fit}.\n\n" + table(header, rows) + "\n"
     )
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bias_multiclass.md").write_text(text)
+    write_result("bias_multiclass", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

@@ -17,11 +17,9 @@ both is shown for context.
     python benchmarks/bench_bias_per_epoch.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
-import torch
+from _harness import cli, command, keel, net, table, write_result
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -29,28 +27,17 @@ from sklearn.preprocessing import StandardScaler
 from skorch.dataset import ValidSplit
 
 from skimb.adjustment import BiasAdjustedClassifier
-from skimb.datasets import load_keel
 from skimb.metrics import gmean_scorer
-from skimb.nn import NetClassifier
-
-RESULTS = Path(__file__).parent / "results"
 
 
-def net(epochs):
-    return NetClassifier(
-        module__hidden_sizes=(64,),
-        max_epochs=epochs,
-        batch_size=64,
-        lr=3e-3,
-        train_split=ValidSplit(0.2, stratified=True, random_state=0),
-        device="cpu",
-        random_state=0,
-    )
+def split_net(epochs):
+    """The backbone with a 20% stratified validation split."""
+    split = ValidSplit(0.2, stratified=True, random_state=0)
+    return net(max_epochs=epochs, train_split=split)
 
 
 def datasets(quick):
-    X, y = load_keel("page-blocks0", return_X_y=True)
-    yield "KEEL page-blocks0", X, y
+    yield ("KEEL page-blocks0", *keel("page-blocks0"))
     if not quick:
         X, y = make_classification(
             n_samples=20_000,
@@ -64,28 +51,25 @@ def datasets(quick):
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     epochs = 10 if quick else 20
     repeats = 1 if quick else 3
-    lines = [
-        "| dataset | train rows | without (s) | per_epoch=True (s) | ratio "
-        "| <= 1.3x? | test G-mean without | test G-mean per_epoch=True |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for name, X, y in datasets(quick):
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=0.25, stratify=y, random_state=0
         )
         contenders = {
-            "without": lambda: make_pipeline(StandardScaler(), net(epochs)),
+            "without": lambda: make_pipeline(StandardScaler(), split_net(epochs)),
             "per_epoch": lambda: make_pipeline(
                 StandardScaler(),
-                BiasAdjustedClassifier(net(epochs), per_epoch=True, scoring="gmean"),
+                BiasAdjustedClassifier(
+                    split_net(epochs), per_epoch=True, scoring="gmean"
+                ),
             ),
         }
         # Warm up torch and the code paths once, untimed.
         make_pipeline(
-            StandardScaler(), BiasAdjustedClassifier(net(1), per_epoch=True)
+            StandardScaler(), BiasAdjustedClassifier(split_net(1), per_epoch=True)
         ).fit(X_train, y_train)
         times = {k: [] for k in contenders}
         scores = {}
@@ -97,26 +81,26 @@ def main(quick=False):
                 scores[key] = gmean_scorer(model, X_test, y_test)
         plain_s, per_epoch_s = min(times["without"]), min(times["per_epoch"])
         ratio = per_epoch_s / plain_s
-        lines.append(
-            f"| {name} | {len(y_train):,} | {plain_s:.2f} | {per_epoch_s:.2f} "
+        rows.append(
+            f"{name} | {len(y_train):,} | {plain_s:.2f} | {per_epoch_s:.2f} "
             f"| {ratio:.2f}x | {'yes' if ratio <= 1.3 else 'no'} "
-            f"| {scores['without']:.3f} | {scores['per_epoch']:.3f} |"
+            f"| {scores['without']:.3f} | {scores['per_epoch']:.3f}"
         )
-        print(lines[-1], flush=True)
+        print(rows[-1], flush=True)
+    header = (
+        "dataset | train rows | without (s) | per_epoch=True (s) | ratio "
+        "| <= 1.3x? | test G-mean without | test G-mean per_epoch=True"
+    )
     text = (
         "# Per-epoch bias adjustment: training-time overhead\n\n"
-        "Command: `python benchmarks/bench_bias_per_epoch.py"
-        f"{' --quick' if quick else ''}`; best of {repeats} interleaved run(s), "
+        f"Command: `{command('bench_bias_per_epoch.py', quick)}`; "
+        f"best of {repeats} interleaved run(s), "
         f"{epochs} epochs, 1 torch thread, CPU. Both train the same net with "
         "the same 20% stratified validation split (ValidSplit(0.2)); 25% of "
-        "the data is a test split.\n\n" + "\n".join(lines) + "\n"
+        "the data is a test split.\n\n" + table(header, rows) + "\n"
     )
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bias_per_epoch.md").write_text(text)
+    write_result("bias_per_epoch", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

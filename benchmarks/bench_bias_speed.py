@@ -20,12 +20,11 @@ float64, a long-tailed target): passes used and seconds per pass.
     python benchmarks/bench_bias_speed.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _harness import cli, command, table, write_result
 from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -33,8 +32,6 @@ from sklearn.model_selection import TunedThresholdClassifierCV
 
 from skimb.adjustment import BiasAdjustedClassifier, solve_bias
 from skimb.metrics import gmean_scorer
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def best_time(repeats, function, *args, **kwargs):
@@ -93,18 +90,17 @@ def rule_speed(n_val, repeats):
     plain = gmean_scorer(model, X_val, y_val)
 
     base_s, base_score = rows["TunedThresholdClassifierCV (100 thresholds)"]
-    lines = [
-        "| method | fit time (s) | speed-up vs TunedThresholdClassifierCV (100) "
-        "| validation G-mean | minus TunedThresholdClassifierCV (100) |",
-        "|---|---|---|---|---|",
+    cells = [
+        f"{name} | {seconds:.3f} | {base_s / seconds:.1f}x | {score:.5f} "
+        f"| {score - base_score:+.5f}"
+        for name, (seconds, score) in rows.items()
     ]
-    for name, (seconds, score) in rows.items():
-        lines.append(
-            f"| {name} | {seconds:.3f} | {base_s / seconds:.1f}x | {score:.5f} "
-            f"| {score - base_score:+.5f} |"
-        )
-    lines.append(f"| (untuned model, argmax) | - | - | {plain:.5f} | - |")
-    return "\n".join(lines) + "\n"
+    cells.append(f"(untuned model, argmax) | - | - | {plain:.5f} | -")
+    header = (
+        "method | fit time (s) | speed-up vs TunedThresholdClassifierCV (100) "
+        "| validation G-mean | minus TunedThresholdClassifierCV (100)"
+    )
+    return table(header, cells) + "\n"
 
 
 def solve_speed(n, repeats):
@@ -119,10 +115,7 @@ def solve_speed(n, repeats):
         "torch float64": torch.as_tensor(logits64),
         "torch float32": torch.as_tensor(logits64.astype(np.float32)),
     }
-    lines = [
-        "| input | passes | total (s) | seconds per pass | max abs error of MIS |",
-        "|---|---|---|---|---|",
-    ]
+    rows = []
     for name, logits in inputs.items():
         (bias, passes), seconds = best_time(
             repeats, solve_bias, logits, target, return_n_iter=True
@@ -133,23 +126,23 @@ def solve_speed(n, repeats):
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
         error = np.abs(p.mean(axis=0) - target).max()
-        lines.append(
-            f"| {name} | {passes} | {seconds:.3f} | {seconds / max(passes, 1):.3f} "
-            f"| {error:.1e} |"
+        rows.append(
+            f"{name} | {passes} | {seconds:.3f} | {seconds / max(passes, 1):.3f} "
+            f"| {error:.1e}"
         )
-        print(lines[-1], flush=True)
-    return "\n".join(lines) + "\n"
+        print(rows[-1], flush=True)
+    header = "input | passes | total (s) | seconds per pass | max abs error of MIS"
+    return table(header, rows) + "\n"
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     n_val = 200_000 if quick else 1_000_000
     repeats = 1 if quick else 3
     rule = rule_speed(n_val, repeats)
     solve = solve_speed(n_val, repeats)
     text = (
         "# Choosing the decision rule of a trained binary model\n\n"
-        f"Command: `python benchmarks/bench_bias_speed.py{' --quick' if quick else ''}`"
+        f"Command: `{command('bench_bias_speed.py', quick)}`"
         f"; best of {repeats} run(s) (1 for the 1,000-threshold baseline), "
         "1 torch thread, CPU.\n\n"
         f"LogisticRegression trained on 50,000 synthetic rows; rule chosen on "
@@ -160,12 +153,8 @@ def main(quick=False):
         "share); passes as reported by `return_n_iter=True`; the error is "
         "recomputed in float64 from the returned bias.\n\n" + solve
     )
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bias_speed.md").write_text(text)
+    write_result("bias_speed", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

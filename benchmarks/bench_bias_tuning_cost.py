@@ -24,50 +24,41 @@ G-mean against the weight, with BA's as a line.
     python benchmarks/bench_bias_tuning_cost.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _harness import (
+    cli,
+    command,
+    digits_odd_even,
+    keel,
+    net,
+    result_path,
+    table,
+    write_result,
+)
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, PredefinedSplit, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skimb.adjustment import BiasAdjustedClassifier
-from skimb.datasets import load_keel, make_long_tailed
 from skimb.metrics import gmean_scorer
-from skimb.nn import NetClassifier
 
-RESULTS = Path(__file__).parent / "results"
 WEIGHTS = np.geomspace(0.01, 1.0, 16)
 
 
 def backbone():
-    return make_pipeline(
-        StandardScaler(),
-        NetClassifier(
-            module__hidden_sizes=(64,),
-            max_epochs=20,
-            batch_size=64,
-            lr=3e-3,
-            device="cpu",
-            random_state=0,
-        ),
-    )
+    return make_pipeline(StandardScaler(), net())
 
 
 def datasets(quick):
     for name in ["yeast4"] if quick else ["yeast4", "page-blocks0"]:
-        X, y = load_keel(name, return_X_y=True)
-        yield f"KEEL {name}", X, y
+        yield (f"KEEL {name}", *keel(name))
     if not quick:
-        X, digit = load_digits(return_X_y=True)
-        X, odd = make_long_tailed(X, digit % 2, imbalance_ratio=50, random_state=0)
-        yield "digits odd/even 50:1", X, odd
+        yield ("digits odd/even 50:1", *digits_odd_even(50))
 
 
 def run(X, y, seed):
@@ -136,14 +127,8 @@ def plot(curves, path):
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     seeds = [0] if quick else [0, 1, 2]
-    lines = [
-        "| dataset | grid best val G-mean | BA val G-mean | grid test G-mean "
-        "| BA test G-mean | grid time (s) | BA time (s) | BA time / grid time "
-        "| BA within 0.01 (val / test) in <= 1/10 time? |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     curves = {}
     for name, X, y in datasets(quick):
         runs = [run(X, y, seed) for seed in seeds]
@@ -153,31 +138,32 @@ def main(quick=False):
         test_ok = mean["BA test"] >= mean["grid test"] - 0.01
         verdict = f"{'yes' if val_ok else 'no'} / {'yes' if test_ok else 'no'}"
         verdict += f", {'yes' if ratio <= 0.1 else 'no'}"
-        lines.append(
-            f"| {name} | {mean['grid val']:.3f} | {mean['BA val']:.3f} "
+        rows.append(
+            f"{name} | {mean['grid val']:.3f} | {mean['BA val']:.3f} "
             f"| {mean['grid test']:.3f} | {mean['BA test']:.3f} "
-            f"| {mean['grid s']:.1f} | {mean['BA s']:.2f} | {ratio:.3f} "
-            f"| {verdict} |"
+            f"| {mean['grid s']:.1f} | {mean['BA s']:.2f} | {ratio:.3f} | {verdict}"
         )
-        print(lines[-1], "best weights", [r["best weight"] for r in runs], flush=True)
+        print(rows[-1], "best weights", [r["best weight"] for r in runs], flush=True)
         curves[name] = (mean["curve"], mean["BA val"])
-    RESULTS.mkdir(exist_ok=True)
-    plot(curves, RESULTS / "bias_tuning_cost.png")
+    figure = result_path("bias_tuning_cost", quick, "png")
+    plot(curves, figure)
+    header = (
+        "dataset | grid best val G-mean | BA val G-mean | grid test G-mean "
+        "| BA test G-mean | grid time (s) | BA time (s) | BA time / grid time "
+        "| BA within 0.01 (val / test) in <= 1/10 time?"
+    )
     text = (
         "# Tuning cost: BA on one net vs a grid over the majority-class weight\n\n"
-        "Command: `python benchmarks/bench_bias_tuning_cost.py"
-        f"{' --quick' if quick else ''}`; mean over {len(seeds)} seed(s) of a "
+        f"Command: `{command('bench_bias_tuning_cost.py', quick)}`; "
+        f"mean over {len(seeds)} seed(s) of a "
         "stratified 60/20/20 train/validation/test split, 1 torch thread, CPU. "
         f"Grid: {len(WEIGHTS)} majority weights, geometric 0.01..1; BA: decimal "
         "search, time includes training its one net.\n\n"
-        + "\n".join(lines)
-        + "\n\n![validation G-mean against the weight](bias_tuning_cost.png)\n"
+        + table(header, rows)
+        + f"\n\n![validation G-mean against the weight]({figure.name})\n"
     )
-    print(text)
-    (RESULTS / "bias_tuning_cost.md").write_text(text)
+    write_result("bias_tuning_cost", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

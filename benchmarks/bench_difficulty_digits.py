@@ -28,20 +28,15 @@ use seeds 1000-1009.
     python benchmarks/bench_difficulty_digits.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
+from _harness import cli, net, table, weighted_net, write_result
 from imblearn.pipeline import make_pipeline
 from sklearn.datasets import load_digits
 
-from skimb.difficulty import DifficultyResampler
-from skimb.difficulty import DifficultySampling
-from skimb.nn import LogitAdjustedNet, NetClassifier
+from skimb.difficulty import DifficultyResampler, DifficultySampling
 
-RESULTS = Path(__file__).parent / "results"
 TRAIN_COUNTS = {0: 100, 2: 47, 4: 22, 6: 11, 8: 5, 1: 40, 3: 22, 5: 13, 7: 7, 9: 4}
 TAIL = [6, 8, 7, 9]
 METHODS = [
@@ -75,28 +70,19 @@ def shifted(images, copies):
 
 
 def make_model(method, seed, batch_size, epochs):
-    def net(**kwargs):
-        return NetClassifier(
-            max_epochs=epochs, batch_size=batch_size, random_state=seed, **kwargs
-        )
-
+    settings = dict(max_epochs=epochs, batch_size=batch_size, random_state=seed)
     if method == "plain":
-        return net()
+        return net("default", **settings)
     if method == "class-balanced":
-        return LogitAdjustedNet(
-            loss="cross_entropy",
-            class_weight="balanced",
-            max_epochs=epochs,
-            batch_size=batch_size,
-            random_state=seed,
-        )
+        return weighted_net("default", **settings)
     prior = float(method.split("c=")[1].split()[0])
     if method.startswith("difficulty"):
-        return net(callbacks=[DifficultySampling(prior=prior, random_state=seed)])
+        sampling = DifficultySampling(prior=prior, random_state=seed)
+        return net("default", callbacks=[sampling], **settings)
     sampler = DifficultyResampler(
-        net(), n_epochs=epochs, prior=prior, random_state=seed
+        net("default", **settings), n_epochs=epochs, prior=prior, random_state=seed
     )
-    return make_pipeline(sampler, net())
+    return make_pipeline(sampler, net("default", **settings))
 
 
 def scores(y_pred, y_true, digits):
@@ -134,17 +120,13 @@ def run(setting, X, y, digits, seeds):
         f"Accuracy in % on the balanced test set, mean (std) over {len(seeds)} "
         "repeats.",
         "",
-        "| method | " + " | ".join(columns) + " | fit s |",
-        "|---" * (len(columns) + 2) + "|",
     ]
+    rows = []
     for method in METHODS:
-        table = np.array([[r[c] for c in columns] for r in results[method]]) * 100
-        cells = [f"{m:.1f} ({s:.1f})" for m, s in zip(table.mean(0), table.std(0))]
-        lines.append(
-            f"| {method} | "
-            + " | ".join(cells)
-            + f" | {seconds[method] / len(seeds):.1f} |"
-        )
+        values = np.array([[r[c] for c in columns] for r in results[method]]) * 100
+        cells = [f"{m:.1f} ({s:.1f})" for m, s in zip(values.mean(0), values.std(0))]
+        rows.append([method, *cells, f"{seconds[method] / len(seeds):.1f}"])
+    lines.append(table(["method", *columns, "fit s"], rows))
     tail = {
         m: np.array([r["minority sub-classes"] for r in results[m]]) for m in METHODS
     }
@@ -160,7 +142,6 @@ def run(setting, X, y, digits, seeds):
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     X, digits = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
     y = digits % 2
@@ -169,13 +150,8 @@ def main(quick=False):
     for setting in SETTINGS:
         lines += run(setting, X, y, digits, seeds) + [""]
     text = "\n".join(lines)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    name = "difficulty_digits_quick.md" if quick else "difficulty_digits.md"
-    (RESULTS / name).write_text(text)
+    write_result("difficulty_digits", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 repeats")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

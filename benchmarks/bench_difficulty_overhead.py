@@ -16,19 +16,14 @@ epochs, smaller data).
     python benchmarks/bench_difficulty_overhead.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
+from _harness import cli, net, table, write_result
 from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
 
 from skimb.difficulty import DifficultySampling
-from skimb.nn import NetClassifier
-
-RESULTS = Path(__file__).parent / "results"
 
 
 class _Clock(Callback):
@@ -63,20 +58,19 @@ def measure(n_samples, n_features, n_classes, epochs):
     tic = _Clock()
     toc = _Clock(stop=True, start_clock=tic)
     sampling = DifficultySampling(random_state=0)
-    net = NetClassifier(
+    model = net(
+        "default",
         max_epochs=epochs,
         callbacks=[("tic", tic), ("difficulty", sampling), ("toc", toc)],
-        random_state=0,
     )
-    NetClassifier(max_epochs=1, random_state=0).fit(X[:1000], y[:1000])  # warm-up
-    net.fit(X, y)
-    epoch = float(np.median(net.history[:, "dur"]))
+    net("default", max_epochs=1).fit(X[:1000], y[:1000])  # warm-up
+    model.fit(X, y)
+    epoch = float(np.median(model.history[:, "dur"]))
     difficulty_pass = float(np.median(toc.laps_))
     return epoch, difficulty_pass
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     configs = [(5_000, 20, 2)] if quick else [(20_000, 20, 2), (50_000, 50, 10)]
     epochs = 3 if quick else 6
     lines = [
@@ -84,23 +78,21 @@ def main(quick=False):
         "training epoch; NetClassifier MLP 128, batch 128, CPU, 1 thread, "
         f"median over {epochs} epochs.",
         "",
-        "| N | features | classes | epoch s (baseline) | difficulty pass s | ratio |",
-        "|---|---|---|---|---|---|",
     ]
+    rows = []
     for n, d, k in configs:
         epoch, dpass = measure(n, d, k, epochs)
-        lines.append(
-            f"| {n} | {d} | {k} | {epoch:.3f} | {dpass:.3f} | {dpass / epoch:.3f} |"
-        )
-    lines += ["", "Claim: ratio <= 0.5 (the pass costs at most half an epoch)."]
+        rows.append([n, d, k, f"{epoch:.3f}", f"{dpass:.3f}", f"{dpass / epoch:.3f}"])
+    header = ["N", "features", "classes", "epoch s (baseline)"]
+    header += ["difficulty pass s", "ratio"]
+    lines += [
+        table(header, rows),
+        "",
+        "Claim: ratio <= 0.5 (the pass costs at most half an epoch).",
+    ]
     text = "\n".join(lines)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    name = "difficulty_overhead_quick.md" if quick else "difficulty_overhead.md"
-    (RESULTS / name).write_text(text + "\n")
+    write_result("difficulty_overhead", text + "\n", quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 epochs, 5,000 rows")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

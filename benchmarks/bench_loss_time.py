@@ -31,19 +31,16 @@ backward on a 128 x 10 float32 batch, median of 5 runs of 2,000 calls).
 ``--quick``: 3 rounds instead of 30.
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _harness import cli, la_net, table, write_result
 from sklearn.datasets import make_classification
 from skorch.callbacks import Callback
 
 from skimb.datasets import make_long_tailed
-from skimb.nn import LogitAdjustedNet
 
-RESULTS = Path(__file__).parent / "results"
 BASELINE = "cross entropy"
 COSINE_BASELINE = "cross entropy, cosine head"
 LIMIT = 1.2
@@ -83,13 +80,8 @@ class StepTimer(Callback):
 def measure(X, y, rounds):
     """Epoch and step seconds of each method, the methods' epochs interleaved."""
     nets = {
-        name: LogitAdjustedNet(
-            max_epochs=1,
-            batch_size=128,
-            device="cpu",
-            random_state=0,
-            callbacks=[("step_timer", StepTimer())],
-            **params,
+        name: la_net(
+            "default", max_epochs=1, callbacks=[("step_timer", StepTimer())], **params
         )
         for name, params in METHODS.items()
     }
@@ -114,7 +106,7 @@ def loss_alone_times():
     z = torch.randn(128, 10, requires_grad=True)
     target = torch.randint(0, 10, (128,))
     for name, params in METHODS.items():
-        net = LogitAdjustedNet(max_epochs=1, device="cpu", **params).fit(X, y)
+        net = la_net("default", max_epochs=1, **params).fit(X, y)
         criterion = net.criterion_
         runs = []
         for _ in range(5):
@@ -126,12 +118,8 @@ def loss_alone_times():
     return result
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    rounds = 3 if args.quick else 30
+def main(quick=False):
+    rounds = 3 if quick else 30
     X, y = make_classification(
         n_samples=40_000,
         n_features=32,
@@ -159,17 +147,19 @@ def main():
         "median training-step time (forward, loss, backward, optimizer step) "
         f"over cross entropy's. Limit: {LIMIT}x cross entropy per epoch.",
         "",
-        "| method | median s / epoch | epoch ratio | within limit | median ms / "
-        "step | step ratio | loss alone, us / batch |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for name in METHODS:
-        lines.append(
-            f"| {name} | {np.median(epochs[name]):.4f} | {epoch_ratio[name]:.3f} | "
-            f"{'yes' if epoch_ratio[name] <= LIMIT else 'NO'} | "
-            f"{1e3 * np.median(steps[name]):.3f} | {step_ratio[name]:.3f} | "
-            f"{alone[name]:.0f} |"
-        )
+    rows = [
+        f"{name} | {np.median(epochs[name]):.4f} | {epoch_ratio[name]:.3f} | "
+        f"{'yes' if epoch_ratio[name] <= LIMIT else 'NO'} | "
+        f"{1e3 * np.median(steps[name]):.3f} | {step_ratio[name]:.3f} | "
+        f"{alone[name]:.0f}"
+        for name in METHODS
+    ]
+    header = (
+        "method | median s / epoch | epoch ratio | within limit | median ms / "
+        "step | step ratio | loss alone, us / batch"
+    )
+    lines.append(table(header, rows))
     ldam_vs_head = step_ratio["LDAM"] / step_ratio[COSINE_BASELINE]
     lines += [
         "",
@@ -178,12 +168,8 @@ def main():
         f"{ldam_vs_head:.3f}. Total time: {time.perf_counter() - start:.0f} s.",
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    suffix = "_quick" if args.quick else ""
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"loss_time{suffix}.md").write_text(text)
+    write_result("loss_time", "\n".join(lines), quick)
 
 
 if __name__ == "__main__":
-    main()
+    cli(main, __doc__)

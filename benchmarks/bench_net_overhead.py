@@ -9,17 +9,14 @@ in-memory arrays itself, which is faster than skorch.
     python benchmarks/bench_net_overhead.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _harness import cli, command, table, write_result
 from skorch import NeuralNetClassifier
 
 from skimb.nn import MLP, NetClassifier
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def time_fit(make, X, y):
@@ -31,7 +28,6 @@ def time_fit(make, X, y):
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     rng = np.random.RandomState(0)
     n = 20_000 if quick else 100_000
     X = rng.normal(size=(n, 50)).astype(np.float32)
@@ -77,29 +73,24 @@ def main(quick=False):
             times[name].append(time_fit(make, X, y))
     best = {name: np.min(t, axis=0) for name, t in times.items()}
     base_epoch, base_fit = best["skorch NeuralNetClassifier (baseline)"]
-    lines = [
-        "| method | s / epoch | epoch ratio | whole fit (2 epochs, validation "
-        "included) s | fit ratio |",
-        "|---|---|---|---|---|",
+    rows = [
+        f"{name} | {epoch:.3f} | {epoch / base_epoch:.3f} | {fit:.3f} "
+        f"| {fit / base_fit:.3f}"
+        for name, (epoch, fit) in best.items()
     ]
-    for name, (epoch, fit) in best.items():
-        lines.append(
-            f"| {name} | {epoch:.3f} | {epoch / base_epoch:.3f} | {fit:.3f} "
-            f"| {fit / base_fit:.3f} |"
-        )
-    table = "\n".join(lines) + "\n"
-    print(table)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "net_overhead.md").write_text(
+    header = (
+        "method | s / epoch | epoch ratio | whole fit (2 epochs, validation "
+        "included) s | fit ratio"
+    )
+    text = (
         "# NetClassifier per-epoch cost against skorch\n\n"
-        f"Command: `python benchmarks/bench_net_overhead.py`; {n:,} x 50 float32 "
+        f"Command: `{command('bench_net_overhead.py', quick)}`; {n:,} x 50 float32 "
         f"rows, the same MLP(128), AdamW, batch 128, shuffled; best of {repeats} "
         "interleaved runs, 1 torch thread, CPU. The claim: the wrapper costs at "
-        "most 5% per epoch (second row).\n\n" + table
+        "most 5% per epoch (second row).\n\n" + table(header, rows) + "\n"
     )
+    write_result("net_overhead", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
-    main(parser.parse_args().quick)
+    cli(main, __doc__)

