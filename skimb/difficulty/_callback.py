@@ -55,8 +55,14 @@ class DifficultySampling(Callback):
 
     Notes
     -----
-    The net's history records ``difficulty_max`` and ``difficulty_min`` each
-    epoch. Scoring the training instances costs one inference pass per epoch.
+    The callback keeps its state on itself, as skorch's callbacks do; it
+    writes nothing onto the net but the history's ``difficulty_max`` and
+    ``difficulty_min`` each epoch. The references it holds to the training
+    data during a fit are released when training ends and left out when it
+    is pickled (a net saved by a checkpoint during training does not carry
+    its training data twice). Scoring the training instances costs one
+    inference pass per epoch. For a progress display use skorch's
+    ``ProgressBar`` callback or the net's ``verbose``.
 
     References
     ----------
@@ -161,5 +167,18 @@ class DifficultySampling(Callback):
         net.history.record("difficulty_min", float(self.difficulty_.min()))
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        for name in ("fit_data_", "dataset_", "original_data_", "X_train_", "y_train_"):
+        for name in _TRANSIENT:
             self.__dict__.pop(name, None)
+
+    def __getstate__(self):
+        # A net pickled during training (skorch's Checkpoint, TrainEndCheckpoint)
+        # must not carry the training data the callback refers to while a
+        # fit runs; the next fit binds it again.
+        state = self.__dict__.copy()
+        for name in _TRANSIENT:
+            state.pop(name, None)
+        return state
+
+
+# References to the data of the running fit, dropped when it ends or pickled.
+_TRANSIENT = ("fit_data_", "dataset_", "original_data_", "X_train_", "y_train_")

@@ -1,5 +1,7 @@
 """Tests of the DifficultySampling skorch callback."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -171,3 +173,51 @@ def test_bad_batch_size(data):
     net = NetClassifier(max_epochs=1, callbacks=[DifficultySampling(batch_size=0)])
     with pytest.raises(ValueError, match="batch_size must be an int > 0; got"):
         net.fit(*data)
+
+
+def test_state_lives_on_the_callback_not_the_net(data):
+    """Check the callback writes nothing onto the net but two history keys."""
+    X, y = data
+    plain = NetClassifier(max_epochs=2, random_state=0).fit(X, y)
+    sampling = DifficultySampling(random_state=0)
+    net = NetClassifier(max_epochs=2, callbacks=[sampling], random_state=0)
+    net.fit(X, y)
+    assert set(vars(net)) == set(vars(plain))
+    assert set(net.history[-1]) - set(plain.history[-1]) == {
+        "difficulty_max",
+        "difficulty_min",
+    }
+    assert sampling.state_.n_updates_ == 2
+    # After training, no reference to the training data is left.
+    for name in ("fit_data_", "dataset_", "X_train_", "y_train_"):
+        assert not hasattr(sampling, name)
+
+
+class _PickleDuringTraining(Callback):
+    """Pickles the net at the end of every epoch, as skorch's Checkpoint can."""
+
+    def initialize(self):
+        self.pickles_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.pickles_.append(pickle.dumps(net))
+
+
+def test_pickled_during_training_without_the_training_data(data):
+    """Check a net pickled mid-fit does not carry the callback's data references.
+
+    Before, the callback's fit_data_, X_train_ and dataset_ went into every
+    checkpoint: the training data pickled again with each.
+    """
+    X, y = data
+    sampling = DifficultySampling(random_state=0)
+    spy = _PickleDuringTraining()
+    net = NetClassifier(max_epochs=2, callbacks=[sampling, spy], random_state=0)
+    net.fit(X, y)
+    restored = pickle.loads(spy.pickles_[-1])
+    callback = dict(restored.callbacks_)["DifficultySampling"]
+    for name in ("fit_data_", "dataset_", "X_train_", "y_train_", "original_data_"):
+        assert not hasattr(callback, name)
+    # The difficulty state itself is kept (partial_fit continues from it).
+    np.testing.assert_array_equal(callback.difficulty_, sampling.difficulty_)
