@@ -26,9 +26,20 @@ ESTIMATORS = [
 _SKORCH_INIT = (
     "skorch's NeuralNet.__init__ creates history_, initialized_ and virtual_params_"
 )
+_FLOAT32_WEIGHTS = (
+    "float32 training: a net fitted with integer sample_weight and one fitted on "
+    "repeated rows differ by float32 rounding (1.2e-7 measured); the check asks "
+    "rtol=1e-7; tests/nn/test_sample_weight.py checks the equivalence at 1e-6"
+)
 EXPECTED_FAILED_CHECKS = {
-    "NetClassifier": {"check_no_attributes_set_in_init": _SKORCH_INIT},
-    "LogitAdjustedNet": {"check_no_attributes_set_in_init": _SKORCH_INIT},
+    "NetClassifier": {
+        "check_no_attributes_set_in_init": _SKORCH_INIT,
+        "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
+    },
+    "LogitAdjustedNet": {
+        "check_no_attributes_set_in_init": _SKORCH_INIT,
+        "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
+    },
 }
 
 

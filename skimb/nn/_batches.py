@@ -8,10 +8,25 @@ from skorch.dataset import Dataset
 from torch.utils.data import Subset
 
 
+def _is_array_data(X):
+    """Whether X is a numpy array or a dict of numpy arrays."""
+    if isinstance(X, dict):
+        return bool(X) and all(isinstance(v, np.ndarray) for v in X.values())
+    return isinstance(X, np.ndarray)
+
+
+def _take(X, batch):
+    """Rows ``batch`` of X (an array or a dict of arrays) as tensors."""
+    if isinstance(X, dict):
+        return {key: torch.from_numpy(value[batch]) for key, value in X.items()}
+    return torch.from_numpy(X[batch])
+
+
 def _arrays(dataset):
     """``(X, y, rows)`` behind a plain skorch Dataset or a Subset of one, else None.
 
-    ``rows`` are the Subset's indices (None for the whole Dataset). Read at
+    ``rows`` are the Subset's indices (None for the whole Dataset). X is a
+    numpy array or a dict of them (a net's weighted training data). Read at
     every iteration, so callbacks that swap a Subset's indices or a Dataset's
     arrays between epochs (``DifficultySampling``) are followed.
     """
@@ -21,7 +36,7 @@ def _arrays(dataset):
     if type(dataset) is not Dataset:  # a subclass may transform its rows
         return None
     X, y = dataset.X, dataset.y
-    if not isinstance(X, np.ndarray) or not (y is None or isinstance(y, np.ndarray)):
+    if not _is_array_data(X) or not (y is None or isinstance(y, np.ndarray)):
         return None
     return X, y, rows
 
@@ -44,7 +59,8 @@ class ArrayBatches:
 
     What ``torch.utils.data.DataLoader(dataset, batch_size, shuffle)`` yields,
     without fetching and collating one row at a time: each batch is one
-    fancy-indexing of the arrays. Shuffling draws the same permutation from
+    fancy-indexing of the arrays (of each array, for a dict of arrays such as
+    a net's ``{"X": X, "sample_weight": w}``). Shuffling draws the same permutation from
     torch's random stream as the DataLoader would.
 
     Parameters
@@ -79,4 +95,4 @@ class ArrayBatches:
         for start in range(0, n, self.batch_size):
             batch = order[start : start + self.batch_size]
             yb = torch.zeros(len(batch)) if y is None else torch.from_numpy(y[batch])
-            yield torch.from_numpy(X[batch]), yb
+            yield _take(X, batch), yb

@@ -1,16 +1,30 @@
 """NetClassifier: a skorch classifier that behaves like a scikit-learn one."""
 
 import inspect
+import warnings
+from collections.abc import Mapping
 from contextlib import contextmanager
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    validate_parameter_constraints,
+)
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, ProgressBar
+from skorch.utils import to_tensor
 
 from ._batches import ArrayBatches
 from ._mlp import MLP
@@ -34,6 +48,59 @@ def _accepts(factory, name):
     return name in inspect.signature(factory).parameters
 
 
+# Inside a fit with sample_weight, the training data is the mapping
+# {_DATA: X, _WEIGHT: sample_weight}: skorch splits and batches it with the
+# rows, ``infer`` hands the module ``X`` alone and ``get_loss`` the weights.
+_DATA, _WEIGHT = "X", "sample_weight"
+
+# Features whose largest magnitude is above this get a warning: an MLP
+# initialised for unit-scale inputs saturates or diverges on them.
+_SCALE_LIMIT = 1e6
+
+# A fit from scratch whose best later epoch's training loss is not at least
+# this fraction below the first epoch's gets a ConvergenceWarning.
+_LOSS_TOLERANCE = 1e-2
+
+
+def _check_feature_scale(estimator, X):
+    """Warn about columns of ``X`` whose magnitude is far from unit scale."""
+    if X.shape[0] == 0:
+        return
+    peak = np.abs(X).max(axis=0)
+    large = np.flatnonzero(peak > _SCALE_LIMIT)
+    if not large.size:
+        return
+    names = getattr(estimator, "feature_names_in_", None)
+    shown = [str(names[i]) if names is not None else str(i) for i in large[:10]]
+    more = f" and {large.size - 10} more" if large.size > 10 else ""
+    warnings.warn(
+        f"{large.size} feature(s) of X reach magnitudes above {_SCALE_LIMIT:.0e} "
+        f"(columns {', '.join(shown)}{more}; largest {peak.max():.3g}): a "
+        f"network trained on them saturates or stalls. Scale X first, e.g. "
+        "make_pipeline(StandardScaler(), net), or QuantileTransformer for "
+        "heavy-tailed features.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _weighted_mean(criterion, losses, weight, y_true, n_classes):
+    """``sum(w * l) / sum(w * c_y)``: the weighted form of a mean reduction.
+
+    ``losses`` are the criterion's per-row losses, which already include the
+    class weight ``c_y`` of a criterion with a ``weight`` of one entry per
+    class (torch's cross entropy and skimb's losses); their mean reduction
+    divides by ``sum(c_y)``, so the weighted one divides by ``sum(w * c_y)``.
+    Repeating a row k times and giving it weight k then give the same loss.
+    """
+    norm = weight
+    class_weight = getattr(criterion, "weight", None)
+    if isinstance(class_weight, torch.Tensor) and class_weight.shape == (n_classes,):
+        norm = weight * class_weight.to(weight)[y_true]
+    # A batch whose weights are all zero has zero loss (not 0 / 0).
+    return (weight * losses).sum() / norm.sum().clamp_min(torch.finfo(norm.dtype).tiny)
+
+
 class NetClassifier(NeuralNetClassifier):
     """Neural network classifier on skorch that behaves like a scikit-learn one.
 
@@ -48,7 +115,22 @@ class NetClassifier(NeuralNetClassifier):
     counts, unless set explicitly through ``module__`` / ``criterion__``.
 
     Training batches are shuffled every epoch (skorch's DataLoader is not,
-    unless told); ``iterator_train__shuffle=False`` turns it off.
+    unless told); ``iterator_train__shuffle=False`` turns it off. Inference
+    (:meth:`predict_proba`, :meth:`logits`, the validation split) runs in
+    batches of ``predict_batch_size`` rows, larger than training batches.
+
+    ``fit`` and ``partial_fit`` take ``sample_weight``: each row's loss is
+    multiplied by its weight and every batch's loss is the weighted mean
+    ``sum(w * l) / sum(w)`` (``sum(w * c_y)`` with class weights ``c`` in the
+    criterion), so an integer weight acts like repeating the row; rows of
+    weight zero are dropped before training, as if absent; class counts are
+    weighted counts. The weights follow their rows into skorch's validation
+    split. See :ref:`networks` for the exact equivalence.
+
+    The hyperparameters are checked when fitting (``max_epochs`` an int >= 1,
+    ``lr`` > 0, ...). Features whose magnitude exceeds 1e6 get a warning
+    suggesting a scaler, and a training loss that does not go down a
+    :class:`~sklearn.exceptions.ConvergenceWarning`.
 
     Every other skorch argument (``callbacks``, ``optimizer__weight_decay``,
     ``module__hidden_sizes``, ``iterator_train__num_workers`` ...) is accepted
@@ -62,12 +144,16 @@ class NetClassifier(NeuralNetClassifier):
         Loss on ``(logits, encoded_targets)``.
     optimizer : torch optimizer class, default=torch.optim.AdamW
         Optimizer of the module parameters.
-    lr : float, default=3e-3
+    lr : float > 0, default=3e-3
         Learning rate.
-    max_epochs : int, default=40
+    max_epochs : int >= 1, default=40
         Number of passes over the training data.
-    batch_size : int, default=128
-        Mini-batch size for training and inference.
+    batch_size : int >= 1 or -1, default=128
+        Mini-batch size for training; -1 trains on all rows at once.
+    predict_batch_size : int >= 1, -1 or None, default=8192
+        Rows per forward pass at inference and on the validation split;
+        ``None`` uses ``batch_size``. Large batches are much faster (no
+        gradients are kept); ``iterator_valid__batch_size`` overrides it.
     train_split : callable or None, default=None
         skorch's validation split (for example
         ``skorch.dataset.ValidSplit(5, stratified=True)``); ``None`` trains on
@@ -75,21 +161,24 @@ class NetClassifier(NeuralNetClassifier):
     device : str, default="auto"
         ``"auto"`` uses CUDA when ``torch.cuda.is_available()``, else the CPU;
         any torch device string is accepted.
-    random_state : int or None, default=None
+    random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and dropout without touching
         torch's global random state. On CPU two fits with the same seed give
         identical predictions.
     verbose : int, default=0
         0 is silent, 1 prints skorch's epoch table, 2 also shows a progress bar.
     **kwargs
-        Any other argument of :class:`skorch.NeuralNetClassifier`.
+        Any other argument of :class:`skorch.NeuralNetClassifier`. Its
+        ``classes`` fixes ``classes_`` (every label of ``y`` must be among
+        them), as ``partial_fit``'s ``classes`` does.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
     class_counts_ : ndarray of shape (n_classes,)
-        Number of training samples of each class.
+        Number of training samples of each class; with ``sample_weight``, the
+        sum of the weights of each class (float).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of str
@@ -127,6 +216,7 @@ class NetClassifier(NeuralNetClassifier):
         lr=3e-3,
         max_epochs=40,
         batch_size=128,
+        predict_batch_size=8192,
         train_split=None,
         device="auto",
         random_state=None,
@@ -145,7 +235,51 @@ class NetClassifier(NeuralNetClassifier):
             verbose=verbose,
             **kwargs,
         )
+        self.predict_batch_size = predict_batch_size
         self.random_state = random_state
+
+    # Checked at fit by ``_check_params`` (skorch's ``_validate_params``, which
+    # shadows scikit-learn's, checks argument names at initialisation).
+    _parameter_constraints = {
+        "module": [callable],
+        "criterion": [callable],
+        "optimizer": [callable],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+        ],
+        "predict_batch_size": [
+            None,
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+        ],
+        "train_split": [None, callable],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "classes": [None, "array-like"],
+    }
+
+    def _check_params(self):
+        """Check the hyperparameters against ``_parameter_constraints``."""
+        for name in ("max_epochs", "batch_size", "predict_batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool):  # an Integral to scikit-learn
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be an "
+                    f"int, not a bool. Got {value!r} instead."
+                )
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {
+                name: getattr(self, name)
+                for name in self._parameter_constraints
+                if hasattr(self, name)
+            },
+            caller_name=type(self).__name__,
+        )
 
     # -- device="auto": the user's value stays in ``__dict__`` (so get_params
     # -- and clone see it); skorch reads the resolved device through the property.
@@ -186,6 +320,11 @@ class NetClassifier(NeuralNetClassifier):
             # skorch's DataLoader does not shuffle unless told; SGD needs it.
             params.setdefault("shuffle", True)
             return params
+        if prefix == "iterator_valid":
+            # Inference keeps no gradients: large batches are much faster.
+            if self.predict_batch_size is not None:
+                params.setdefault("batch_size", self.predict_batch_size)
+            return params
         if prefix == "module":
             known = {"n_features": "n_features_in_", "n_classes": "classes_"}
         elif prefix == "criterion":
@@ -225,6 +364,69 @@ class NetClassifier(NeuralNetClassifier):
                 return ArrayBatches(dataset, batch_size, kwargs.get("shuffle", False))
         return super().get_iterator(dataset, training=training)
 
+    def infer(self, x, **fit_params):
+        """Return the module's outputs for the batch ``x``.
+
+        A batch of weighted training data, ``{"X": X, "sample_weight": w}``,
+        reaches the module as ``X`` alone.
+        """
+        if isinstance(x, Mapping) and _WEIGHT in x:
+            x = x[_DATA]
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Return the loss of a batch, weighted by its rows' ``sample_weight``.
+
+        Without weights, the criterion's own value. With weights, the
+        criterion's per-row losses (computed with ``reduction="none"``)
+        combined as ``sum(w * l) / sum(w * c_y)`` for ``reduction="mean"``
+        (``c_y`` the criterion's class weight of each row's label, 1 without)
+        and ``sum(w * l)`` for ``reduction="sum"``.
+        """
+        n_classes = len(self.classes_)
+        if y_pred.ndim != 2 or y_pred.shape[1] != n_classes:
+            raise ValueError(
+                f"The module returned outputs of shape {tuple(y_pred.shape)}; "
+                f"{type(self).__name__} needs one logit per class, shape "
+                f"(n_samples, {n_classes})."
+            )
+        weight = X.get(_WEIGHT) if isinstance(X, Mapping) else None
+        criterion = self.criterion_
+        if weight is None:
+            loss = super().get_loss(y_pred, y_true, X=X, training=training)
+            if loss.ndim != 0:
+                raise ValueError(
+                    f"The criterion {type(criterion).__name__} returned a loss of "
+                    f"shape {tuple(loss.shape)}; the network trains on one number "
+                    "per batch. Use reduction='mean' or 'sum' (for example "
+                    "criterion__reduction='mean')."
+                )
+            return loss
+        reduction = getattr(criterion, "reduction", None)
+        if reduction not in ("mean", "sum"):
+            raise ValueError(
+                f"sample_weight needs a criterion with a reduction attribute of "
+                f"'mean' or 'sum' that computes per-sample losses with "
+                f"reduction='none'; {type(criterion).__name__} has "
+                f"reduction={reduction!r}."
+            )
+        criterion.reduction = "none"
+        try:
+            losses = super().get_loss(y_pred, y_true, X=X, training=training)
+        finally:
+            criterion.reduction = reduction
+        if losses.shape != (len(y_pred),):
+            raise ValueError(
+                f"With reduction='none' the criterion {type(criterion).__name__} "
+                f"returned a loss of shape {tuple(losses.shape)}; sample_weight "
+                f"needs one loss per sample, shape ({len(y_pred)},)."
+            )
+        weight = weight.to(device=losses.device, dtype=losses.dtype)
+        if reduction == "sum":
+            return (weight * losses).sum()
+        y_true = to_tensor(y_true, device=losses.device)
+        return _weighted_mean(criterion, losses, weight, y_true, n_classes)
+
     def get_default_callbacks(self):
         # skorch's valid_acc compares predict (labels) with the encoded targets
         # of its validation Dataset; score the encoded argmax instead.
@@ -262,15 +464,39 @@ class NetClassifier(NeuralNetClassifier):
             torch.manual_seed(seed)
             yield
 
-    def _validate_training_data(self, X, y, *, reset, classes=None):
+    def _validate_training_data(self, X, y, sample_weight=None, *, reset, classes=None):
+        """Validate X and y, drop rows of weight zero and encode the labels.
+
+        Returns ``X``, the encoded labels and the weights (None without).
+        """
         X, y = validate_data(self, X, y, dtype=np.float32, reset=reset)
         check_classification_targets(y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+            if not np.all(np.isfinite(sample_weight)):
+                raise ValueError(
+                    "sample_weight must be finite; got NaN or infinity at rows "
+                    f"{np.flatnonzero(~np.isfinite(sample_weight))[:10].tolist()}."
+                )
+            keep = sample_weight > 0
+            if not keep.all():  # a zero weight drops the row
+                X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
+        _check_feature_scale(self, X)
         if reset:
             self.label_encoder_ = LabelEncoder().fit(y if classes is None else classes)
             if len(self.classes_) < 2:
+                source = "y" if classes is None else "classes"
+                weighted = (
+                    " among the rows of positive sample_weight"
+                    if sample_weight is not None and classes is None
+                    else ""
+                )
                 raise ValueError(
-                    f"y has a single class (1 class: {self.classes_[0]!r}); "
-                    f"{type(self).__name__} needs at least two classes."
+                    f"{source} has a single class{weighted} (1 class: "
+                    f"{self.classes_[0]!r}); {type(self).__name__} needs at least "
+                    "two classes."
                 )
         elif classes is not None and not np.array_equal(
             unique_labels(classes), self.classes_
@@ -288,10 +514,53 @@ class NetClassifier(NeuralNetClassifier):
             )
         y_encoded = self.label_encoder_.transform(y).astype(np.int64)
         if reset:
-            self.class_counts_ = np.bincount(y_encoded, minlength=len(self.classes_))
-        return X, y_encoded
+            self.class_counts_ = np.bincount(
+                y_encoded,
+                weights=None if sample_weight is None else sample_weight.astype(float),
+                minlength=len(self.classes_),
+            )
+        return X, y_encoded, sample_weight
 
-    def fit(self, X, y, **fit_params):
+    def _train(self, X, y, sample_weight, fit_params, routing_method, *, reset):
+        """Run skorch's training loop; on a fresh network, check it learned."""
+        if sample_weight is not None:
+            fit_params = {**fit_params, _WEIGHT: sample_weight}
+        NeuralNetClassifier.partial_fit(
+            self, X, y, _routing_method=routing_method, **fit_params
+        )
+        if reset:  # further training of a converged net need not improve
+            self._check_convergence(self.history)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, with ``sample_weight`` carried next to the rows of X.
+
+        The weights travel with their rows through skorch's Dataset, its
+        validation split and the batches; the module never sees them.
+        """
+        weight = fit_params.pop(_WEIGHT, None)
+        if weight is not None:
+            X = {_DATA: X, _WEIGHT: np.asarray(weight, dtype=np.float32)}
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+
+    def _check_convergence(self, epochs):
+        """Warn when the training loss of these epochs did not go down."""
+        losses = np.array([row.get("train_loss", np.nan) for row in epochs], float)
+        if losses.size < 2:
+            return
+        first, best = losses[0], np.min(losses[1:])
+        if np.isfinite(first) and np.isfinite(best):
+            if first <= 1e-6 or best < first - _LOSS_TOLERANCE * abs(first):
+                return
+        warnings.warn(
+            f"The training loss did not go down over {losses.size} epochs (first "
+            f"epoch {first:.6g}, best later epoch {best:.6g}): the network has "
+            "not learned. Check lr, scale the features (StandardScaler), or train "
+            "for more epochs.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Initialise and train the network.
 
         Parameters
@@ -300,6 +569,10 @@ class NetClassifier(NeuralNetClassifier):
             Training data; cast to float32.
         y : array-like of shape (n_samples,)
             Class labels of any type.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each row's loss; an integer weight acts
+            like repeating the row, a zero weight like dropping it. ``None``
+            weighs every row 1.
         **fit_params : dict
             Passed to the module's ``forward`` and to ``train_split``.
 
@@ -308,15 +581,18 @@ class NetClassifier(NeuralNetClassifier):
         self : NetClassifier
             The fitted classifier.
         """
+        self._check_params()
         reset = not (self.warm_start and getattr(self, "initialized_", False))
-        X, y = self._validate_training_data(X, y, reset=reset)
+        X, y, sample_weight = self._validate_training_data(
+            X, y, sample_weight, reset=reset, classes=self.classes
+        )
         with self._seeded(epochs_done=0 if reset else len(self.history)):
             if reset:
                 self.initialize()
-            NeuralNetClassifier.partial_fit(self, X, y, **fit_params)
+            self._train(X, y, sample_weight, fit_params, "fit", reset=reset)
         return self
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train the network further, initialising it on the first call.
 
         Parameters
@@ -328,6 +604,10 @@ class NetClassifier(NeuralNetClassifier):
         classes : array-like or None, default=None
             All class labels, required on the first call when ``y`` may not
             contain every class; later calls may repeat them, not change them.
+            Defaults to the ``classes`` parameter.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each row's loss, as in :meth:`fit`. The
+            class counts are those of the first call.
         **fit_params : dict
             Passed to the module's ``forward`` and to ``train_split``.
 
@@ -336,10 +616,15 @@ class NetClassifier(NeuralNetClassifier):
         self : NetClassifier
             The fitted classifier.
         """
+        self._check_params()
         reset = not getattr(self, "initialized_", False)
-        X, y = self._validate_training_data(X, y, reset=reset, classes=classes)
+        if classes is None:
+            classes = self.classes
+        X, y, sample_weight = self._validate_training_data(
+            X, y, sample_weight, reset=reset, classes=classes
+        )
         with self._seeded(epochs_done=0 if reset else len(self.history)):
-            NeuralNetClassifier.partial_fit(self, X, y, **fit_params)
+            self._train(X, y, sample_weight, fit_params, "partial_fit", reset=reset)
         return self
 
     def _forward_logits(self, X):

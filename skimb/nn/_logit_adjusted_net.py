@@ -4,11 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import (
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 
 from ._balanced_softmax_loss import BalancedSoftmaxLoss
@@ -19,6 +15,14 @@ from ._ldam_loss import LDAMLoss
 from ._logit_adjusted_loss import LogitAdjustedLoss
 from ._mlp import MLP
 from ._vs_loss import VSLoss
+
+_CRITERION_REFUSED = (
+    "LogitAdjustedNet got criterion={!r}, but it builds its criterion from "
+    "loss= ('logit_adjusted', 'ldam', 'vs', 'balanced_softmax', 'focal' or "
+    "'cross_entropy'); set loss=, pass the loss's own arguments as "
+    "criterion__<name>, or use NetClassifier(criterion=...) for a criterion "
+    "of your own."
+)
 
 # Losses that adjust for the class prior themselves: a post-hoc adjustment on
 # top of them would adjust twice.
@@ -45,6 +49,16 @@ class LogitAdjustedNet(NetClassifier):
     LDAM-DRW). In loss mode predictions use the raw logits; in post-hoc mode
     :meth:`logits`, :meth:`predict_proba` and :meth:`predict` all use the
     adjusted ones.
+
+    ``sample_weight`` in :meth:`fit` weighs each row's loss on top of the
+    class weights, and the class counts that build the loss (and
+    ``class_weight``) are the weighted counts: an integer weight acts like
+    repeating the row, a zero weight like dropping it.
+
+    Everything else (training, inference batches, ``random_state``,
+    ``device``, validation of the hyperparameters, the warnings about
+    unscaled features and a training loss that does not go down) is
+    :class:`NetClassifier`'s, whose documentation applies.
 
     Parameters
     ----------
@@ -85,35 +99,22 @@ default=None
         Exponent of the VS loss's multiplicative adjustment.
     focal_gamma : float >= 0, default=2.0
         Focusing parameter of the focal loss.
-    optimizer : torch optimizer class, default=torch.optim.AdamW
-        Optimizer of the module parameters.
-    lr : float, default=3e-3
-        Learning rate.
-    max_epochs : int, default=40
-        Number of passes over the training data.
-    batch_size : int, default=128
-        Mini-batch size for training and inference.
-    train_split : callable or None, default=None
-        skorch's validation split; ``None`` trains on all data.
-    device : str, default="auto"
-        ``"auto"`` uses CUDA when available, else the CPU.
-    random_state : int or None, default=None
-        Seeds weight initialisation, shuffling and dropout.
-    verbose : int, default=0
-        0 is silent, 1 prints skorch's epoch table.
-    **kwargs
-        Any other argument of :class:`NetClassifier`, such as
-        ``module__hidden_sizes`` or ``criterion__reduction``. The criterion
-        itself is chosen by ``loss``.
+    optimizer, lr, max_epochs, batch_size, predict_batch_size, train_split, \
+device, random_state, verbose, **kwargs
+        The parameters of :class:`NetClassifier`, with its defaults and
+        meaning (``module__hidden_sizes``, ``criterion__reduction`` and every
+        other skorch argument included). The criterion itself is chosen by
+        ``loss``: ``criterion=`` is refused.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
     class_counts_ : ndarray of shape (n_classes,)
-        Number of training samples of each class (the loss's class counts):
-        of the first call to :meth:`partial_fit`, or of the first :meth:`fit`
-        with ``warm_start=True``, which keeps the network and its loss.
+        Number of training samples of each class (the loss's class counts),
+        the sum of their ``sample_weight`` when given: of the first call to
+        :meth:`partial_fit`, or of the first :meth:`fit` with
+        ``warm_start=True``, which keeps the network and its loss.
     class_weight_ : ndarray of shape (n_classes,) or None
         The class weights in use (from ``drw_epoch`` on, if set).
     logit_adjustment_ : ndarray of shape (n_classes,) or None
@@ -167,6 +168,8 @@ default=None
     """
 
     _parameter_constraints = {
+        **NetClassifier._parameter_constraints,
+        "criterion": [None],
         "loss": [
             StrOptions(
                 {
@@ -208,12 +211,15 @@ default=None
         lr=3e-3,
         max_epochs=40,
         batch_size=128,
+        predict_batch_size=8192,
         train_split=None,
         device="auto",
         random_state=None,
         verbose=0,
         **kwargs,
     ):
+        if "criterion" in kwargs:
+            raise TypeError(_CRITERION_REFUSED.format(kwargs["criterion"]))
         super().__init__(
             module,
             criterion=None,
@@ -221,6 +227,7 @@ default=None
             lr=lr,
             max_epochs=max_epochs,
             batch_size=batch_size,
+            predict_batch_size=predict_batch_size,
             train_split=train_split,
             device=device,
             random_state=random_state,
@@ -242,12 +249,13 @@ default=None
         # The criterion follows from ``loss``: it is no parameter of its own.
         return [k for k in super()._get_param_names() if k != "criterion"]
 
+    def set_params(self, **params):
+        if "criterion" in params:
+            raise ValueError(_CRITERION_REFUSED.format(params["criterion"]))
+        return super().set_params(**params)
+
     def _validate_loss_params(self, *, check_epochs):
-        validate_parameter_constraints(
-            self._parameter_constraints,
-            {name: getattr(self, name) for name in self._parameter_constraints},
-            caller_name=type(self).__name__,
-        )
+        self._check_params()
         if self.adjustment == "posthoc" and self.loss in _LOSS_ADJUSTED:
             raise ValueError(
                 f"adjustment='posthoc' with loss={self.loss!r} would adjust the "
@@ -269,7 +277,7 @@ default=None
                     f"start; choose drw_epoch < {self.max_epochs}."
                 )
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Check the loss parameters, then initialise and train the network.
 
         Parameters
@@ -277,7 +285,11 @@ default=None
         X : array-like of shape (n_samples, n_features)
             Training data; cast to float32.
         y : array-like of shape (n_samples,)
-            Class labels of any type; their counts build the loss.
+            Class labels of any type; their (weighted) counts build the loss.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each row's loss, combined with the class
+            weights; an integer weight acts like repeating the row, a zero
+            weight like dropping it.
         **fit_params : dict
             Passed to the module's ``forward`` and to ``train_split``.
 
@@ -287,9 +299,9 @@ default=None
             The fitted classifier.
         """
         self._validate_loss_params(check_epochs=True)
-        return super().fit(X, y, **fit_params)
+        return super().fit(X, y, sample_weight=sample_weight, **fit_params)
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train the network further, initialising it on the first call.
 
         The class counts of the first call build the loss; ``drw_epoch``
@@ -304,6 +316,8 @@ default=None
         classes : array-like or None, default=None
             All class labels; each must occur in the first call's ``y``, since
             the losses need positive class counts.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weight of each row's loss, as in :meth:`fit`.
         **fit_params : dict
             Passed to the module's ``forward`` and to ``train_split``.
 
@@ -313,7 +327,9 @@ default=None
             The fitted classifier.
         """
         self._validate_loss_params(check_epochs=False)
-        return super().partial_fit(X, y, classes=classes, **fit_params)
+        return super().partial_fit(
+            X, y, classes=classes, sample_weight=sample_weight, **fit_params
+        )
 
     def get_params_for(self, prefix):
         params = super().get_params_for(prefix)
@@ -368,11 +384,11 @@ default=None
             self.class_weight == "effective_number"
         ):
             self.class_weight_ = class_balanced_weights(counts, beta=self.beta)
+        elif isinstance(self.class_weight, str):  # "balanced": N / (K n_j)
+            self.class_weight_ = counts.sum() / (len(counts) * counts)
         else:
             self.class_weight_ = compute_class_weight(
-                self.class_weight,
-                classes=self.classes_,
-                y=np.repeat(self.classes_, counts),
+                self.class_weight, classes=self.classes_, y=self.classes_
             )
         if self.adjustment == "posthoc":
             self.logit_adjustment_ = self.tau * np.log(counts / counts.sum())

@@ -1,9 +1,36 @@
 """A multilayer perceptron for standardised tabular data."""
 
+from numbers import Integral, Real
+
 import torch
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from torch import nn
 
 from ._cosine_logits import CosineLogits
+
+_MLP_CONSTRAINTS = {
+    "n_features": [None, Interval(Integral, 1, None, closed="left")],
+    "n_classes": [Interval(Integral, 1, None, closed="left")],
+    "hidden_sizes": ["array-like"],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "batch_norm": ["boolean"],
+    "cosine": ["boolean"],
+    "scale": [Interval(Real, 0, None, closed="neither")],
+}
+
+
+def _check_mlp_params(**params):
+    validate_parameter_constraints(_MLP_CONSTRAINTS, params, caller_name="MLP")
+    sizes = list(params["hidden_sizes"])
+    if not all(
+        isinstance(size, Integral) and not isinstance(size, bool) and size >= 1
+        for size in sizes
+    ):
+        raise ValueError(
+            "The 'hidden_sizes' parameter of MLP (module__hidden_sizes of a net) "
+            f"must hold layer widths, ints >= 1; got {tuple(sizes)!r}. Use () for "
+            "a linear model."
+        )
 
 
 class MLP(nn.Module):
@@ -11,15 +38,15 @@ class MLP(nn.Module):
 
     Parameters
     ----------
-    n_features : int or None, default=None
+    n_features : int >= 1 or None, default=None
         Number of input features. ``None`` infers it from the first batch
         (:class:`torch.nn.LazyLinear`). :class:`~skimb.nn.NetClassifier` fills
         it in from the training data.
-    n_classes : int, default=2
+    n_classes : int >= 1, default=2
         Number of outputs (one logit per class).
-    hidden_sizes : tuple of int, default=(128,)
+    hidden_sizes : tuple of int >= 1, default=(128,)
         Width of each hidden layer; ``()`` gives a linear model.
-    dropout : float, default=0.0
+    dropout : float in [0, 1), default=0.0
         Dropout probability after each hidden layer.
     batch_norm : bool, default=False
         Whether to batch-normalise each hidden layer before its activation.
@@ -27,8 +54,14 @@ class MLP(nn.Module):
         Use a cosine (normalised) head: logits are ``scale`` times the cosine
         between the normalised last hidden features and the normalised class
         weights, with no bias. LDAM assumes this head.
-    scale : float, default=1.0
+    scale : float > 0, default=1.0
         Multiplier of the cosine head's outputs; ignored when ``cosine=False``.
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range, naming it (a hidden layer of width 0
+        would give a network whose outputs do not depend on its input).
 
     Examples
     --------
@@ -49,6 +82,15 @@ class MLP(nn.Module):
         scale=1.0,
     ):
         super().__init__()
+        _check_mlp_params(
+            n_features=n_features,
+            n_classes=n_classes,
+            hidden_sizes=hidden_sizes,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            cosine=cosine,
+            scale=scale,
+        )
         layers = []
         width = n_features
         for size in hidden_sizes:

@@ -67,9 +67,9 @@ def test_seeded_fit_identical_to_skorch_dataloader_path():
 
 @pytest.mark.parametrize("batch_size", [0, -2, 2.5, True])
 def test_invalid_batch_size_is_refused(batch_size):
-    """Check that a batch size DataLoader refuses is refused, not mis-batched."""
+    """Check that an invalid batch size is refused by name, not mis-batched."""
     X = np.random.RandomState(0).normal(size=(20, 3))
     y = np.arange(20) % 2
     net = NetClassifier(max_epochs=1, batch_size=batch_size, random_state=0)
-    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
+    with pytest.raises(ValueError, match="'batch_size' parameter of NetClassifier"):
         net.fit(X, y)
