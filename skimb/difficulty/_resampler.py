@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import _check_sample_weight
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..nn import NetClassifier
 from ._instance_difficulty import InstanceDifficulty

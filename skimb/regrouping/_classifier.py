@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
     has_fit_parameter,
     validate_data,
 )
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..nn import NetClassifier
 
