@@ -289,7 +289,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
                 f"{type(self).__name__} needs at least two classes."
             )
         prior = counts / y_encoded.size
-        scorer = get_scorer(self.scoring)
+        get_scorer(self.scoring)  # an unknown name fails before any training
         resolve_fixed_target(self.target, n_classes, prior)
         if self.search == "exact" and n_classes > 2:
             raise ValueError(
@@ -301,24 +301,24 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         if self.per_epoch:
             return self._fit_per_epoch(base, X, y)
         if isinstance(base, FrozenEstimator):
-            return self._fit_frozen(base, X, y_encoded, prior, scorer)
+            return self._fit_frozen(base, X, y_encoded, prior)
         if self.state_on == "validation":
-            return self._fit_validation_state(base, X, y, y_encoded, prior, scorer)
-        return self._fit_training_state(base, X, y, y_encoded, prior, scorer)
+            return self._fit_validation_state(base, X, y, y_encoded, prior)
+        return self._fit_training_state(base, X, y, y_encoded, prior)
 
-    def _search(self, folds, prior, scorer):
+    def _choose_target(self, folds, prior):
         """Set ``target_``, ``best_score_`` and ``search_results_``."""
         self.target_, self.best_score_, self.search_results_ = search_folds(
             folds,
             target=self.target,
             search=self.search,
             scoring=self.scoring,
-            scorer=scorer,
+            scorer=get_scorer(self.scoring),
             classes=self.classes_,
             prior=prior,
         )
 
-    def _solve(self, z):
+    def _set_bias(self, z):
         """Set ``bias_`` for ``target_`` on logits ``z``, and the states."""
         # The tolerance of the search's solves: its scores hold for this bias.
         self.bias_ = solve_bias(z, self.target_, tol=SEARCH_TOL)
@@ -351,33 +351,35 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         # The model of the last split: the final one when refit=False.
         return folds, model
 
-    def _fit_frozen(self, base, X, y_encoded, prior, scorer):
+    def _fit_frozen(self, base, X, y_encoded, prior):
         """Frozen estimator: state measured and scored on the data given."""
         self.estimator_ = base
         z = raw_logits(base, X, len(self.classes_))
-        self._search([(z, z, y_encoded)], prior, scorer)
-        return self._solve(z)
+        self._choose_target([(z, z, y_encoded)], prior)
+        return self._set_bias(z)
 
-    def _fit_validation_state(self, base, X, y, y_encoded, prior, scorer):
-        """Pooled validation logits: the state is measured, and each candidate
-        scored, on them; their bias is transferred to the final model."""
+    def _fit_validation_state(self, base, X, y, y_encoded, prior):
+        """State measured, and candidates scored, on pooled validation logits.
+
+        The bias solved there is transferred to the final model.
+        """
         folds, model = self._fold_logits(base, X, y, y_encoded, train_logits=False)
         z = np.concatenate([z_valid for _, z_valid, _ in folds])
         y_pooled = np.concatenate([y_valid for _, _, y_valid in folds])
-        self._search([(z, z, y_pooled)], prior, scorer)
+        self._choose_target([(z, z, y_pooled)], prior)
         self.estimator_ = clone(base).fit(X, y) if self.refit else model
-        return self._solve(z)
+        return self._set_bias(z)
 
-    def _fit_training_state(self, base, X, y, y_encoded, prior, scorer):
+    def _fit_training_state(self, base, X, y, y_encoded, prior):
         """The paper's choice: each model's state on its own training data."""
         folds, model = self._fold_logits(base, X, y, y_encoded, train_logits=True)
-        self._search(folds, prior, scorer)
+        self._choose_target(folds, prior)
         if self.refit:
             self.estimator_ = clone(base).fit(X, y)
             z = raw_logits(self.estimator_, X, len(self.classes_))
         else:  # the model and training logits of the single split
             self.estimator_, z = model, folds[0][0]
-        return self._solve(z)
+        return self._set_bias(z)
 
     def _fit_per_epoch(self, base, X, y):
         """Train once with the BiasAdjustment callback; read its state."""

@@ -74,7 +74,8 @@ class LogitsPredictMixin:
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        return self.classes_[np.argmax(self.logits(X), axis=1)]
+        logits = self.logits(X)  # first: it checks that the model is fitted
+        return self.classes_[np.argmax(logits, axis=1)]
 
 
 class PrecomputedLogits(LogitsPredictMixin, ClassifierMixin, BaseEstimator):

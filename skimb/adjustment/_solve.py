@@ -15,7 +15,8 @@ _CHUNK_ENTRIES = 1 << 20
 # Smallest accepted target entry: below it the minimiser runs off to -inf.
 MIN_TARGET = 1e-4
 # Largest change of one bias entry in the first Newton step (a factor e**8);
-# the cap doubles after every full capped step the line search accepts, so
+# the cap doubles after every full capped step the line search accepts (the
+# binary solve's reach, while its bracket is open, doubles likewise), so
 # logits of any scale are reached in a few dozen steps.
 _MAX_STEP = 8.0
 
@@ -107,10 +108,18 @@ def _pass_torch(logits, bias, *, hessian):
 
 
 def _margin_states(values, betas, weights):
-    """Mean class-1 probability and its derivative at each bias in ``betas``."""
-    s = expit(values[None, :] + betas[:, None])
-    state = np.average(s, axis=1, weights=weights)
-    slope = np.average(s * (1 - s), axis=1, weights=weights)
+    """Mean class-1 probability and its derivative at each bias in ``betas``.
+
+    Biases go in chunks of about ``_CHUNK_ENTRIES`` sigmoids, so the extra
+    memory stays that of a chunk, or of one row of ``values``.
+    """
+    state, slope = np.empty(betas.size), np.empty(betas.size)
+    step = max(1, _CHUNK_ENTRIES // max(values.size, 1))
+    for start in range(0, betas.size, step):
+        chunk = slice(start, start + step)
+        s = expit(values[None, :] + betas[chunk, None])
+        state[chunk] = np.average(s, axis=1, weights=weights)
+        slope[chunk] = np.average(s * (1 - s), axis=1, weights=weights)
     return state, slope
 
 
