@@ -1,14 +1,12 @@
 """NetClassifier: a skorch classifier that behaves like a scikit-learn one."""
 
 import inspect
-import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import (
     Interval,
@@ -18,7 +16,6 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -27,7 +24,9 @@ from skorch.callbacks import EpochScoring, ProgressBar
 from skorch.utils import to_tensor
 
 from ._batches import ArrayBatches
+from ._fit_checks import check_convergence, check_feature_scale, check_weights
 from ._mlp import MLP
+from ._weighted_loss import DATA, WEIGHT, weighted_loss
 
 
 def _resolve_device(device):
@@ -46,59 +45,6 @@ def _accepts(factory, name):
     if not isinstance(factory, type):
         return False
     return name in inspect.signature(factory).parameters
-
-
-# Inside a fit with sample_weight, the training data is the mapping
-# {_DATA: X, _WEIGHT: sample_weight}: skorch splits and batches it with the
-# rows, ``infer`` hands the module ``X`` alone and ``get_loss`` the weights.
-_DATA, _WEIGHT = "X", "sample_weight"
-
-# Features whose largest magnitude is above this get a warning: an MLP
-# initialised for unit-scale inputs saturates or diverges on them.
-_SCALE_LIMIT = 1e6
-
-# A fit from scratch whose best later epoch's training loss is not at least
-# this fraction below the first epoch's gets a ConvergenceWarning.
-_LOSS_TOLERANCE = 1e-2
-
-
-def _check_feature_scale(estimator, X):
-    """Warn about columns of ``X`` whose magnitude is far from unit scale."""
-    if X.shape[0] == 0:
-        return
-    peak = np.abs(X).max(axis=0)
-    large = np.flatnonzero(peak > _SCALE_LIMIT)
-    if not large.size:
-        return
-    names = getattr(estimator, "feature_names_in_", None)
-    shown = [str(names[i]) if names is not None else str(i) for i in large[:10]]
-    more = f" and {large.size - 10} more" if large.size > 10 else ""
-    warnings.warn(
-        f"{large.size} feature(s) of X reach magnitudes above {_SCALE_LIMIT:.0e} "
-        f"(columns {', '.join(shown)}{more}; largest {peak.max():.3g}): a "
-        f"network trained on them saturates or stalls. Scale X first, e.g. "
-        "make_pipeline(StandardScaler(), net), or QuantileTransformer for "
-        "heavy-tailed features.",
-        UserWarning,
-        stacklevel=3,
-    )
-
-
-def _weighted_mean(criterion, losses, weight, y_true, n_classes):
-    """``sum(w * l) / sum(w * c_y)``: the weighted form of a mean reduction.
-
-    ``losses`` are the criterion's per-row losses, which already include the
-    class weight ``c_y`` of a criterion with a ``weight`` of one entry per
-    class (torch's cross entropy and skimb's losses); their mean reduction
-    divides by ``sum(c_y)``, so the weighted one divides by ``sum(w * c_y)``.
-    Repeating a row k times and giving it weight k then give the same loss.
-    """
-    norm = weight
-    class_weight = getattr(criterion, "weight", None)
-    if isinstance(class_weight, torch.Tensor) and class_weight.shape == (n_classes,):
-        norm = weight * class_weight.to(weight)[y_true]
-    # A batch whose weights are all zero has zero loss (not 0 / 0).
-    return (weight * losses).sum() / norm.sum().clamp_min(torch.finfo(norm.dtype).tiny)
 
 
 class NetClassifier(NeuralNetClassifier):
@@ -370,8 +316,8 @@ class NetClassifier(NeuralNetClassifier):
         A batch of weighted training data, ``{"X": X, "sample_weight": w}``,
         reaches the module as ``X`` alone.
         """
-        if isinstance(x, Mapping) and _WEIGHT in x:
-            x = x[_DATA]
+        if isinstance(x, Mapping) and WEIGHT in x:
+            x = x[DATA]
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -390,42 +336,26 @@ class NetClassifier(NeuralNetClassifier):
                 f"{type(self).__name__} needs one logit per class, shape "
                 f"(n_samples, {n_classes})."
             )
-        weight = X.get(_WEIGHT) if isinstance(X, Mapping) else None
-        criterion = self.criterion_
-        if weight is None:
-            loss = super().get_loss(y_pred, y_true, X=X, training=training)
-            if loss.ndim != 0:
-                raise ValueError(
-                    f"The criterion {type(criterion).__name__} returned a loss of "
-                    f"shape {tuple(loss.shape)}; the network trains on one number "
-                    "per batch. Use reduction='mean' or 'sum' (for example "
-                    "criterion__reduction='mean')."
-                )
-            return loss
-        reduction = getattr(criterion, "reduction", None)
-        if reduction not in ("mean", "sum"):
-            raise ValueError(
-                f"sample_weight needs a criterion with a reduction attribute of "
-                f"'mean' or 'sum' that computes per-sample losses with "
-                f"reduction='none'; {type(criterion).__name__} has "
-                f"reduction={reduction!r}."
+        weight = X.get(WEIGHT) if isinstance(X, Mapping) else None
+        if weight is not None:
+            return weighted_loss(
+                self.criterion_,
+                lambda: super(NetClassifier, self).get_loss(
+                    y_pred, y_true, X=X, training=training
+                ),
+                weight,
+                to_tensor(y_true, device=self.device),
+                n_classes,
             )
-        criterion.reduction = "none"
-        try:
-            losses = super().get_loss(y_pred, y_true, X=X, training=training)
-        finally:
-            criterion.reduction = reduction
-        if losses.shape != (len(y_pred),):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if loss.ndim != 0:
             raise ValueError(
-                f"With reduction='none' the criterion {type(criterion).__name__} "
-                f"returned a loss of shape {tuple(losses.shape)}; sample_weight "
-                f"needs one loss per sample, shape ({len(y_pred)},)."
+                f"The criterion {type(self.criterion_).__name__} returned a loss "
+                f"of shape {tuple(loss.shape)}; the network trains on one number "
+                "per batch. Use reduction='mean' or 'sum' (for example "
+                "criterion__reduction='mean')."
             )
-        weight = weight.to(device=losses.device, dtype=losses.dtype)
-        if reduction == "sum":
-            return (weight * losses).sum()
-        y_true = to_tensor(y_true, device=losses.device)
-        return _weighted_mean(criterion, losses, weight, y_true, n_classes)
+        return loss
 
     def get_default_callbacks(self):
         # skorch's valid_acc compares predict (labels) with the encoded targets
@@ -472,18 +402,11 @@ class NetClassifier(NeuralNetClassifier):
         X, y = validate_data(self, X, y, dtype=np.float32, reset=reset)
         check_classification_targets(y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
-            if not np.all(np.isfinite(sample_weight)):
-                raise ValueError(
-                    "sample_weight must be finite; got NaN or infinity at rows "
-                    f"{np.flatnonzero(~np.isfinite(sample_weight))[:10].tolist()}."
-                )
+            sample_weight = check_weights(sample_weight, X)
             keep = sample_weight > 0
             if not keep.all():  # a zero weight drops the row
                 X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
-        _check_feature_scale(self, X)
+        check_feature_scale(X, getattr(self, "feature_names_in_", None))
         if reset:
             self.label_encoder_ = LabelEncoder().fit(y if classes is None else classes)
             if len(self.classes_) < 2:
@@ -524,12 +447,12 @@ class NetClassifier(NeuralNetClassifier):
     def _train(self, X, y, sample_weight, fit_params, routing_method, *, reset):
         """Run skorch's training loop; on a fresh network, check it learned."""
         if sample_weight is not None:
-            fit_params = {**fit_params, _WEIGHT: sample_weight}
+            fit_params = {**fit_params, WEIGHT: sample_weight}
         NeuralNetClassifier.partial_fit(
             self, X, y, _routing_method=routing_method, **fit_params
         )
         if reset:  # further training of a converged net need not improve
-            self._check_convergence(self.history)
+            check_convergence([row.get("train_loss") for row in self.history])
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, with ``sample_weight`` carried next to the rows of X.
@@ -537,28 +460,10 @@ class NetClassifier(NeuralNetClassifier):
         The weights travel with their rows through skorch's Dataset, its
         validation split and the batches; the module never sees them.
         """
-        weight = fit_params.pop(_WEIGHT, None)
+        weight = fit_params.pop(WEIGHT, None)
         if weight is not None:
-            X = {_DATA: X, _WEIGHT: np.asarray(weight, dtype=np.float32)}
+            X = {DATA: X, WEIGHT: np.asarray(weight, dtype=np.float32)}
         return super().fit_loop(X, y, epochs=epochs, **fit_params)
-
-    def _check_convergence(self, epochs):
-        """Warn when the training loss of these epochs did not go down."""
-        losses = np.array([row.get("train_loss", np.nan) for row in epochs], float)
-        if losses.size < 2:
-            return
-        first, best = losses[0], np.min(losses[1:])
-        if np.isfinite(first) and np.isfinite(best):
-            if first <= 1e-6 or best < first - _LOSS_TOLERANCE * abs(first):
-                return
-        warnings.warn(
-            f"The training loss did not go down over {losses.size} epochs (first "
-            f"epoch {first:.6g}, best later epoch {best:.6g}): the network has "
-            "not learned. Check lr, scale the features (StandardScaler), or train "
-            "for more epochs.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
 
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Initialise and train the network.
