@@ -151,6 +151,15 @@ class NetClassifier(NeuralNetClassifier):
     array(['fraud', 'ok'], dtype='<U5')
     >>> net.predict_proba(X[:2]).sum(axis=1).round(6)
     array([1., 1.], dtype=float32)
+
+    Weighted rows: a weight of 2 counts the row twice, a weight of 0 drops it.
+
+    >>> weight = np.where(labels == "fraud", 2.0, 1.0)
+    >>> weight[:10] = 0.0
+    >>> net = NetClassifier(max_epochs=5, random_state=0).fit(
+    ...     X, labels, sample_weight=weight)
+    >>> net.class_counts_
+    array([ 78., 151.])
     """
 
     def __init__(

@@ -165,6 +165,14 @@ device, random_state, verbose, **kwargs
     ...     max_epochs=5, random_state=0).fit(X, y)
     >>> ldam.module_.cosine, ldam.class_weight_.sum().round(6)
     (True, np.float64(3.0))
+
+    With ``sample_weight`` the loss is built from the weighted class counts:
+
+    >>> import numpy as np
+    >>> weighted = LogitAdjustedNet(max_epochs=5, random_state=0).fit(
+    ...     X, y, sample_weight=np.where(y == 0, 0.5, 1.0))
+    >>> weighted.class_counts_
+    array([120.,  45.,  15.])
     """
 
     _parameter_constraints = {
