@@ -5,7 +5,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import _safe_indexing, get_tags, indexable
+from sklearn.utils import get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -25,8 +25,8 @@ from ._target import SEARCH_TOL, imbalance_state, resolve_fixed_target
 from ._validation import (
     check_base_estimator,
     encode_labels,
+    fold_logits,
     per_epoch_split,
-    validation_splits,
 )
 
 _SCORE_METHODS = ("logits", "predict_proba", "decision_function")
@@ -328,29 +328,6 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         }
         return self
 
-    def _fold_logits(self, base, X, y, y_encoded, *, train_logits):
-        """Fit a clone per split; its validation (and training) logits."""
-        n_classes = len(self.classes_)
-        folds, model = [], None
-        for train, valid in validation_splits(
-            self.cv,
-            X,
-            y_encoded,
-            self.classes_,
-            refit=self.refit,
-            random_state=self.random_state,
-        ):
-            model = clone(base).fit(_safe_indexing(X, train), y[train])
-            z_valid = raw_logits(model, _safe_indexing(X, valid), n_classes)
-            z_train = (
-                raw_logits(model, _safe_indexing(X, train), n_classes)
-                if train_logits
-                else None
-            )
-            folds.append((z_train, z_valid, y_encoded[valid]))
-        # The model of the last split: the final one when refit=False.
-        return folds, model
-
     def _fit_frozen(self, base, X, y_encoded, prior):
         """Frozen estimator: state measured and scored on the data given."""
         self.estimator_ = base
@@ -363,7 +340,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
 
         The bias solved there is transferred to the final model.
         """
-        folds, model = self._fold_logits(base, X, y, y_encoded, train_logits=False)
+        folds, model = fold_logits(self, base, X, y, y_encoded, train_logits=False)
         z = np.concatenate([z_valid for _, z_valid, _ in folds])
         y_pooled = np.concatenate([y_valid for _, _, y_valid in folds])
         self._choose_target([(z, z, y_pooled)], prior)
@@ -372,7 +349,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
 
     def _fit_training_state(self, base, X, y, y_encoded, prior):
         """The paper's choice: each model's state on its own training data."""
-        folds, model = self._fold_logits(base, X, y, y_encoded, train_logits=True)
+        folds, model = fold_logits(self, base, X, y, y_encoded, train_logits=True)
         self._choose_target(folds, prior)
         if self.refit:
             self.estimator_ = clone(base).fit(X, y)

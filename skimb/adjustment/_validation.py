@@ -3,10 +3,14 @@
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
+from sklearn.utils import _safe_indexing
 from skorch import NeuralNet
 from skorch.dataset import ValidSplit
+
+from ._logits import raw_logits
 
 _SCORE_METHODS = ("logits", "predict_proba", "decision_function")
 
@@ -99,6 +103,34 @@ def validation_splits(cv, X, y, classes, *, refit, random_state):
                     f"validation fraction or fewer folds."
                 )
     return splits
+
+
+def fold_logits(estimator, base, X, y, y_encoded, *, train_logits):
+    """Fit a clone of ``base`` per split of ``estimator.cv``; their logits.
+
+    Returns the folds ``(train_logits or None, valid_logits, valid_y)`` and
+    the model of the last split (the final model when ``refit=False``).
+    """
+    n_classes = len(estimator.classes_)
+    splits = validation_splits(
+        estimator.cv,
+        X,
+        y_encoded,
+        estimator.classes_,
+        refit=estimator.refit,
+        random_state=estimator.random_state,
+    )
+    folds, model = [], None
+    for train, valid in splits:
+        model = clone(base).fit(_safe_indexing(X, train), y[train])
+        z_valid = raw_logits(model, _safe_indexing(X, valid), n_classes)
+        z_train = (
+            raw_logits(model, _safe_indexing(X, train), n_classes)
+            if train_logits
+            else None
+        )
+        folds.append((z_train, z_valid, y_encoded[valid]))
+    return folds, model
 
 
 def per_epoch_split(cv, random_state):
