@@ -186,7 +186,10 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``regrouping.md``), even with ``n_clusters`` tuned or an encoder; with the
     25 true letters as its pseudo-classes the network only tied (0.920).
     At 100,000 rows and 10,000:1 (``benchmarks/results/regrouping_scale.md``)
-    the capped default fits in about the time of the plain network.
+    the capped default made 101 pseudo-classes and took 1.6 times the fit
+    CPU time of the plain 10-epoch network (k-means: 7 s of the 11 s more)
+    and 128 MB more peak memory, where uncapped it had made 9,742 in 596 s
+    and 12.8 GB.
 
     See Also
     --------
