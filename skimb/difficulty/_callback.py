@@ -43,7 +43,8 @@ class DifficultySampling(Callback):
         The difficulty of each training instance after the last epoch.
     train_indices_ : ndarray of shape (n_train,)
         Positions in the fitted ``X`` of the training instances (all rows when
-        ``train_split`` is None).
+        ``train_split`` is None). A NetClassifier fitted with ``sample_weight``
+        drops the rows of zero weight first: positions then count the others.
     sample_indices_ : ndarray of shape (n_train,)
         Positions in the fitted ``X`` of the sample drawn for the next epoch.
 
@@ -61,7 +62,10 @@ class DifficultySampling(Callback):
     data during a fit are released when training ends and left out when it
     is pickled (a net saved by a checkpoint during training does not carry
     its training data twice). Scoring the training instances costs one
-    inference pass per epoch. For a progress display use skorch's
+    inference pass per epoch. With ``net.fit(X, y, sample_weight=w)`` each
+    drawn row keeps its own weight in the net's weighted loss, so a row's
+    expected share of an epoch's loss is proportional to ``w * difficulty``.
+    For a progress display use skorch's
     ``ProgressBar`` callback or the net's ``verbose``.
 
     References

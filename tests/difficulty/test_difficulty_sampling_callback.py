@@ -221,3 +221,37 @@ def test_pickled_during_training_without_the_training_data(data):
         assert not hasattr(callback, name)
     # The difficulty state itself is kept (partial_fit continues from it).
     np.testing.assert_array_equal(callback.difficulty_, sampling.difficulty_)
+
+
+def test_weighted_fit_draws_rows_with_their_weights(data):
+    """Check a net fitted with sample_weight trains each drawn row with its weight.
+
+    The callback draws by difficulty; the net's weighted loss then counts each
+    drawn row by its own weight, so a row's expected share of the loss is
+    proportional to weight x difficulty. NetClassifier drops rows of zero
+    weight before training: the callback sees only the others.
+    """
+    X, y = data
+    w = (np.arange(len(y)) % 3).astype(np.float64)
+
+    class Batches(Callback):
+        def initialize(self):
+            self.batches_ = []
+            return self
+
+        def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+            if training:
+                self.batches_.append(batch[0])
+
+    sampling = DifficultySampling(random_state=0)
+    batches = Batches()
+    net = NetClassifier(max_epochs=2, callbacks=[sampling, batches], random_state=0)
+    net.fit(X, y, sample_weight=w)
+    second_epoch = batches.batches_[len(batches.batches_) // 2 :]
+    rows = np.concatenate([b["X"].numpy() for b in second_epoch])
+    weights = np.concatenate([b["sample_weight"].numpy() for b in second_epoch])
+    # Each trained row carries the weight of the input row it is a copy of.
+    index = {row.tobytes(): i for i, row in enumerate(X)}
+    np.testing.assert_array_equal(weights, w[[index[r.tobytes()] for r in rows]])
+    assert (weights > 0).all()
+    assert sampling.difficulty_.shape == ((w > 0).sum(),)
