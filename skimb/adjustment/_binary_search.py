@@ -30,17 +30,28 @@ _EXACT_RECORDED = 101
 _SEARCH_MAX_ITER = 200
 
 
+def _ratio(numerator, denominator):
+    """``numerator / denominator``, 0 where the denominator is 0.
+
+    Counts may be sums of sample weights, so no lower bound of 1 is assumed.
+    """
+    denominator = np.asarray(denominator)
+    out = np.zeros(denominator.shape)
+    return np.divide(numerator, denominator, out=out, where=denominator > 0)
+
+
 def _recall(hit, miss):
-    return hit / np.maximum(hit + miss, 1)
+    return _ratio(hit, hit + miss)
 
 
 def _f1(tp, fp, fn):
-    return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    return _ratio(2 * tp, 2 * tp + fp + fn)
 
 
 # Binary metrics as functions of the confusion counts (tp, fn, fp, tn) of
 # the class of index 1, vectorised over thresholds; ``minority`` is the index
 # of the least frequent validation class (as in ``minority_f1_score``).
+# With sample weights the counts are sums of the weights of their rows.
 COUNT_METRICS = {
     "gmean": lambda tp, fn, fp, tn, minority: np.sqrt(
         _recall(tp, fn) * _recall(tn, fp)
@@ -56,8 +67,10 @@ COUNT_METRICS = {
 EXACT_SCORINGS = tuple(sorted(COUNT_METRICS))
 
 
-def _slot_counts(cuts, others):
+def _slot_counts(cuts, others, weights=None):
     """``bincount(searchsorted(cuts, others, "left"), minlength=cuts.size + 1)``.
+
+    With ``weights`` (of ``others``), the sums of the weights in each slot.
 
     For many unsorted ``others`` a binary search per row is slow (a branch
     misprediction per step). Each row first takes the slot of its bin on a
@@ -67,11 +80,13 @@ def _slot_counts(cuts, others):
     """
     n = cuts.size
     if others.size < _COMPRESS_ABOVE or n < 2:
-        return np.bincount(np.searchsorted(cuts, others, side="left"), minlength=n + 1)
+        slots = np.searchsorted(cuts, others, side="left")
+        return np.bincount(slots, weights=weights, minlength=n + 1)
     low, n_bins = cuts[0], 4 * n
     width = (cuts[-1] - low) / n_bins
     if not (np.isfinite(low) and np.isfinite(width) and width > 0):
-        return np.bincount(np.searchsorted(cuts, others, side="left"), minlength=n + 1)
+        slots = np.searchsorted(cuts, others, side="left")
+        return np.bincount(slots, weights=weights, minlength=n + 1)
     table = np.searchsorted(cuts, low + width * np.arange(n_bins + 1), side="left")
     position = np.clip((others - low) / width, 0, n_bins)
     slots = table[np.nan_to_num(position, nan=0.0).astype(np.intp)]
@@ -79,24 +94,31 @@ def _slot_counts(cuts, others):
     above = np.concatenate([cuts, [np.inf]])
     wrong = ~((below[slots] < others) & (others <= above[slots]))
     slots[wrong] = np.searchsorted(cuts, others[wrong], side="left")
-    return np.bincount(slots, minlength=n + 1)
+    return np.bincount(slots, weights=weights, minlength=n + 1)
 
 
 class _Margins:
-    """Binary margins ``z1 - z0`` of training logits and their 1-D solve."""
+    """Binary margins ``z1 - z0`` of training logits and their 1-D solve.
 
-    def __init__(self, logits):
+    ``weights``: positive sample weights of the rows, or None.
+    """
+
+    def __init__(self, logits, weights=None):
         margins = np.asarray(logits[:, 1], dtype=np.float64) - logits[:, 0]
-        self.values, self.weights = margins, None
+        self.values = margins
+        self.weights = None if weights is None else weights / weights.sum()
         if margins.size > _COMPRESS_ABOVE:
             low = margins.min()
             bins = ((margins - low) / _BIN_WIDTH).astype(np.int64)
             if bins.max() < 4 * margins.size:
-                counts = np.bincount(bins)
-                sums = np.bincount(bins, weights=margins)
+                counts = np.bincount(bins, weights=weights)
+                sums = np.bincount(
+                    bins, weights=margins if weights is None else margins * weights
+                )
                 kept = counts > 0
                 self.values = sums[kept] / counts[kept]
-                self.weights = counts[kept] / margins.size
+                total = margins.size if weights is None else weights.sum()
+                self.weights = counts[kept] / total
         s = expit(self.values)
         self.state_at_zero = (
             s.mean() if self.weights is None else (s * self.weights).sum()
@@ -139,25 +161,41 @@ class _Margins:
 
 
 class _BinaryFolds:
-    """Binary folds: margins, sorted validation margins per class, counts."""
+    """Binary folds: margins, sorted validation margins per class, counts.
 
-    def __init__(self, folds, minority):
+    ``weights``: ``(train_weight, valid_weight)`` of each fold, positive
+    sample weights, or None; with weights every count is a sum of weights.
+    """
+
+    def __init__(self, folds, minority, weights=None):
         self.minority = minority
-        self.train = [_Margins(z_train) for z_train, _, _ in folds]
+        train_weights = [None] * len(folds) if weights is None else weights
+        self.train = [
+            _Margins(z_train, None if w is None else w[0])
+            for (z_train, _, _), w in zip(folds, train_weights, strict=True)
+        ]
         self.valid = [
             np.asarray(z_valid[:, 1], dtype=np.float64) - z_valid[:, 0]
             for _, z_valid, _ in folds
         ]
         self.y = [np.asarray(y) for _, _, y in folds]
+        self.valid_weights = None if weights is None else [w for _, w in weights]
         self._sorted_by_class = None
         y_all = np.concatenate(self.y)
-        self.n_pos = int(np.sum(y_all == 1))
-        self.n_neg = y_all.size - self.n_pos
+        if self.valid_weights is None:
+            self.n_pos = int(np.sum(y_all == 1))
+            self.n_neg = y_all.size - self.n_pos
+        else:
+            w_all = np.concatenate(self.valid_weights)
+            self.n_pos = float(w_all[y_all == 1].sum())
+            self.n_neg = float(w_all[y_all == 0].sum())
         # minority_f1_score's minority: that of the scored (validation) rows.
         self.metric_minority = minority_index([self.n_neg, self.n_pos])
 
     def counts(self, betas):
         """Pooled (tp, fn, fp, tn) when fold ``f`` has class-1 bias betas[f]."""
+        if self.valid_weights is not None:
+            return self._weighted_counts(betas)
         if self._sorted_by_class is None:
             self._sorted_by_class = [
                 (np.sort(m[y == 1]), np.sort(m[y == 0]))
@@ -168,6 +206,26 @@ class _BinaryFolds:
             # A row is predicted class 1 when its margin + beta > 0.
             tp += pos.size - np.searchsorted(pos, -beta, side="right")
             fp += neg.size - np.searchsorted(neg, -beta, side="right")
+        return tp, self.n_pos - tp, fp, self.n_neg - fp
+
+    def _weighted_counts(self, betas):
+        """:meth:`counts` as sums of weights (cumulative weights of sorted rows)."""
+        if self._sorted_by_class is None:
+            self._sorted_by_class = []
+            for m, y, w in zip(self.valid, self.y, self.valid_weights, strict=True):
+                fold = []
+                for label in (1, 0):
+                    order = np.argsort(m[y == label], kind="stable")
+                    cumulative = np.concatenate(
+                        [[0.0], np.cumsum(w[y == label][order])]
+                    )
+                    fold.append((m[y == label][order], cumulative))
+                self._sorted_by_class.append(fold)
+        tp = fp = 0.0
+        for fold, beta in zip(self._sorted_by_class, betas, strict=True):
+            (pos, pos_w), (neg, neg_w) = fold
+            tp += pos_w[-1] - pos_w[np.searchsorted(pos, -beta, side="right")]
+            fp += neg_w[-1] - neg_w[np.searchsorted(neg, -beta, side="right")]
         return tp, self.n_pos - tp, fp, self.n_neg - fp
 
     def pooled_logits(self, betas):
@@ -240,6 +298,7 @@ def _search_binary_exact(folds, scoring):
             f"for other scorers."
         )
     y = np.concatenate(folds.y)
+    w = None if folds.valid_weights is None else np.concatenate(folds.valid_weights)
     if len(folds.train) == 1:
         keys = -folds.valid[0]
         train = folds.train[0]
@@ -266,11 +325,20 @@ def _search_binary_exact(folds, scoring):
         else 1
     )
     anchor_keys = keys if anchor == 1 else -keys
-    cuts = np.sort(anchor_keys[y == anchor])
+    if w is None:
+        cuts = np.sort(anchor_keys[y == anchor])
+    else:
+        order = np.argsort(anchor_keys[y == anchor], kind="stable")
+        cuts = anchor_keys[y == anchor][order]
     others = anchor_keys[y != anchor]
     hits = np.arange(cuts.size + 1)
     hits[1:] = np.searchsorted(cuts, cuts, side="right")
-    false = np.concatenate([[0], np.cumsum(_slot_counts(cuts, others))[:-1]])
+    if w is None:
+        false = np.concatenate([[0], np.cumsum(_slot_counts(cuts, others))[:-1]])
+    else:  # the counts are sums of the weights of their rows
+        hits = np.concatenate([[0.0], np.cumsum(w[y == anchor][order])])[hits]
+        slots = _slot_counts(cuts, others, w[y != anchor])
+        false = np.concatenate([[0.0], np.cumsum(slots)[:-1]])
     if anchor == 1:
         tp, fp = hits, false
     else:
@@ -313,10 +381,13 @@ def _search_binary_exact(folds, scoring):
     return p_minority, recorded, p_minority[-1], scores[best]
 
 
-def search_binary(folds, scoring, *, fixed, search, prior):
-    """Choose the target of a binary problem (see ``search_target``)."""
+def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
+    """Choose the target of a binary problem (see ``search_target``).
+
+    ``weights``: ``(train_weight, valid_weight)`` of each fold, or None.
+    """
     minority = minority_index(prior)
-    binary = _BinaryFolds(folds, minority)
+    binary = _BinaryFolds(folds, minority, weights)
     if fixed is not None:
         p = [fixed[minority]]
         probabilities, scores = _search_binary_decimal(

@@ -11,7 +11,7 @@ _MULTICLASS_STEPS = (0.5, 0.1, 0.02)
 _MULTICLASS_SWEEPS = 3
 
 
-def _coordinate_search(folds, scoring, starts):
+def _coordinate_search(folds, scoring, starts, weights):
     """Coordinate search over the simplex in log-space, coarse to fine.
 
     From the best of ``starts``, each entry of the target in turn is
@@ -20,7 +20,8 @@ def _coordinate_search(folds, scoring, starts):
     that line (as the binary search does, so that a single validation row of
     a tiny class does not pull the target to the edge of a flat range).
     Sweeps over all classes repeat (at most 3) until the score stops
-    improving, for ``h`` = 0.5, 0.1 and 0.02 in turn.
+    improving, for ``h`` = 0.5, 0.1 and 0.02 in turn. ``weights`` holds the
+    training rows' weights of each fold (None for equal weights).
     """
     train = [z_train for z_train, _, _ in folds]
     valid = [z_valid for _, z_valid, _ in folds]
@@ -28,8 +29,8 @@ def _coordinate_search(folds, scoring, starts):
 
     def evaluate(target, warm):
         biases = [
-            solve_bias(z, target, tol=SEARCH_TOL, bias0=b0)
-            for z, b0 in zip(train, warm, strict=True)
+            solve_bias(z, target, tol=SEARCH_TOL, bias0=b0, sample_weight=w)
+            for z, b0, w in zip(train, warm, weights, strict=True)
         ]
         pooled = np.concatenate([z + b for z, b in zip(valid, biases, strict=True)])
         score = scoring.score(pooled)
@@ -65,21 +66,37 @@ def _coordinate_search(folds, scoring, starts):
     return targets, scores, best_target, best_score
 
 
-def search_multiclass(folds, scoring, *, fixed, prior):
-    """Choose the target of three or more classes (see ``search_folds``)."""
+def search_multiclass(folds, scoring, *, fixed, prior, weights=None):
+    """Choose the target of three or more classes (see ``search_folds``).
+
+    ``weights``: the training rows' weights of each fold, or None.
+    """
     folds = [(np.asarray(a, dtype=np.float64), b, y) for a, b, y in folds]
+    if weights is None:
+        weights = [None] * len(folds)
     if fixed is not None:
-        pooled = np.concatenate([b + solve_bias(a, fixed) for a, b, _ in folds])
+        pooled = np.concatenate(
+            [
+                b + solve_bias(a, fixed, sample_weight=w)
+                for (a, b, _), w in zip(folds, weights, strict=True)
+            ]
+        )
         score = scoring.score(pooled)
         return fixed, score, {"target": fixed[None, :], "score": np.array([score])}
     n_classes = prior.size
-    states = np.mean([softmax(a, axis=1).mean(axis=0) for a, _, _ in folds], axis=0)
+    states = np.mean(
+        [
+            np.average(softmax(a, axis=1), axis=0, weights=w)
+            for (a, _, _), w in zip(folds, weights, strict=True)
+        ],
+        axis=0,
+    )
     starts = [
         np.full(n_classes, 1.0 / n_classes),
         clip_to_simplex(prior),
         clip_to_simplex(states),
     ]
     targets, scores, best_target, best_score = _coordinate_search(
-        folds, scoring, starts
+        folds, scoring, starts, weights
     )
     return best_target, best_score, {"target": targets, "score": scores}

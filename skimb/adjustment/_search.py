@@ -9,7 +9,15 @@ folds: the adjusted validation predictions of every fold are scored together,
 so that a small minority does not make the search noisy. To measure the state
 on held-out logits instead (``state_on="validation"``), pass one fold
 ``(pooled_valid_logits, pooled_valid_logits, pooled_valid_y)``.
+
+With sample weights (a pair ``(train_weight, valid_weight)`` per fold) the
+bias of a candidate reaches the weighted imbalance state of the training
+logits and the candidate is scored with weighted confusion counts, or with
+``sample_weight=`` given to the scorer; rows of zero weight are dropped
+first, so that they change nothing.
 """
+
+from inspect import Parameter, signature
 
 import numpy as np
 from sklearn.utils import check_array, column_or_1d
@@ -19,28 +27,93 @@ from ..metrics import get_scorer
 from ._binary_search import COUNT_METRICS, search_binary
 from ._logits import PrecomputedLogits
 from ._multiclass_search import search_multiclass
+from ._solve import check_weights
 from ._target import resolve_fixed_target
 
 
-class _Scoring:
-    """Scores adjusted validation logits: by counts when possible."""
+def _accepts_sample_weight(scorer):
+    """Whether ``scorer(estimator, X, y, sample_weight=w)`` uses the weights."""
+    accepts = getattr(scorer, "_accept_sample_weight", None)
+    if callable(accepts):  # a scikit-learn scorer: does its metric take them?
+        return bool(accepts())
+    try:
+        parameters = signature(scorer).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.name == "sample_weight" or p.kind is Parameter.VAR_KEYWORD for p in parameters
+    )
 
-    def __init__(self, scoring, scorer, classes, y_valid):
+
+class _Scoring:
+    """Scores adjusted validation logits: by counts when possible.
+
+    ``valid_weights``: the validation rows' weights of each fold, or None.
+    """
+
+    def __init__(self, scoring, scorer, classes, y_valid, valid_weights=None):
         self.count_metric = (
             COUNT_METRICS.get(scoring) if isinstance(scoring, str) else None
         )
         self.scorer = scorer
         self.holder = PrecomputedLogits(classes)
         self._classes, self._y_valid, self._y_labels = classes, y_valid, None
+        self._kwargs = {}
+        if valid_weights is not None:
+            self._kwargs = {"sample_weight": np.concatenate(valid_weights)}
+
+    def check_weights_accepted(self, scoring):
+        """Raise if weights were given to a scorer that cannot take them."""
+        if self._kwargs and not _accepts_sample_weight(self.scorer):
+            raise ValueError(
+                f"sample_weight was given, but the scorer of scoring={scoring!r} "
+                f"does not accept sample_weight (its metric has no sample_weight "
+                f"parameter), so the weights could not weight the validation "
+                f"metric. Use a metric that takes sample_weight (for two classes, "
+                f"the names {list(COUNT_METRICS)} are computed from weighted "
+                f"confusion counts), or fit without weights."
+            )
 
     def score(self, logits):
         """The scorer's value on the pooled validation rows at ``logits``."""
         if self._y_labels is None:  # only scorers need the labels
             self._y_labels = self._classes[np.concatenate(self._y_valid)]
-        return float(self.scorer(self.holder, logits, self._y_labels))
+        return float(self.scorer(self.holder, logits, self._y_labels, **self._kwargs))
 
 
-def search_folds(folds, *, target, search, scoring, scorer, classes, prior):
+def _drop_zero_weights(folds, sample_weight):
+    """Folds and weights without the rows of zero weight (weights as float64)."""
+    kept_folds, kept_weights = [], []
+    for (z_train, z_valid, y_valid), (w_train, w_valid) in zip(
+        folds, sample_weight, strict=True
+    ):
+        w_train = (
+            np.ones(len(z_train))
+            if w_train is None
+            else check_weights(w_train, len(z_train))
+        )
+        w_valid = (
+            np.ones(len(z_valid))
+            if w_valid is None
+            else check_weights(w_valid, len(z_valid))
+        )
+        train, valid = w_train > 0, w_valid > 0
+        kept_folds.append((z_train[train], z_valid[valid], np.asarray(y_valid)[valid]))
+        kept_weights.append((w_train[train], w_valid[valid]))
+    return kept_folds, kept_weights
+
+
+def search_folds(
+    folds,
+    *,
+    target,
+    search,
+    scoring,
+    scorer,
+    classes,
+    prior,
+    sample_weight=None,
+):
     """Choose the target imbalance state for ``scoring`` on the folds.
 
     Parameters
@@ -59,7 +132,11 @@ def search_folds(folds, *, target, search, scoring, scorer, classes, prior):
     classes : ndarray of shape (n_classes,)
         Class labels, for the scorer.
     prior : ndarray of shape (n_classes,)
-        Training class frequencies.
+        Training class frequencies (weighted ones with sample weights).
+    sample_weight : list of (train_weight, valid_weight) or None, default=None
+        Sample weights of the training and validation rows of each fold
+        (an array, or None for equal weights); each part needs a positive
+        sum. None weighs every row equally.
 
     Returns
     -------
@@ -72,11 +149,27 @@ def search_folds(folds, *, target, search, scoring, scorer, classes, prior):
         problems also ``"minority_probability"``.
     """
     n_classes = classes.size
-    scoring = _Scoring(scoring, scorer, classes, [y for _, _, y in folds])
+    if sample_weight is not None:
+        folds, sample_weight = _drop_zero_weights(folds, sample_weight)
+    name = scoring
+    scoring = _Scoring(
+        scoring,
+        scorer,
+        classes,
+        [y for _, _, y in folds],
+        None if sample_weight is None else [w for _, w in sample_weight],
+    )
     fixed = resolve_fixed_target(target, n_classes, prior)
     if n_classes == 2:
+        if scoring.count_metric is None:
+            scoring.check_weights_accepted(name)
         chosen, score, results = search_binary(
-            folds, scoring, fixed=fixed, search=search, prior=prior
+            folds,
+            scoring,
+            fixed=fixed,
+            search=search,
+            prior=prior,
+            weights=sample_weight,
         )
     elif search == "exact":
         raise ValueError(
@@ -84,14 +177,25 @@ def search_folds(folds, *, target, search, scoring, scorer, classes, prior):
             f"Use search='decimal'."
         )
     else:
+        scoring.check_weights_accepted(name)
         chosen, score, results = search_multiclass(
-            folds, scoring, fixed=fixed, prior=prior
+            folds,
+            scoring,
+            fixed=fixed,
+            prior=prior,
+            weights=None if sample_weight is None else [w for w, _ in sample_weight],
         )
     return chosen, float(score), results
 
 
 def search_target(
-    y_true, logits, *, scoring="gmean", target="search", search="decimal"
+    y_true,
+    logits,
+    *,
+    scoring="gmean",
+    target="search",
+    search="decimal",
+    sample_weight=None,
 ):
     """Search the target imbalance state that is best for a metric on logits.
 
@@ -117,6 +221,15 @@ def search_target(
         a float target follow the class frequencies of ``y_true``.
     search : {"decimal", "exact"}, default="decimal"
         The search for ``target="search"``.
+    sample_weight : array-like of shape (n_samples,) or None, default=None
+        Row weights (non-negative, finite, with a positive sum over every
+        class): the state a bias reaches is the weighted mean softmax, the
+        class frequencies behind ``"prior"`` and the minority are weighted,
+        and the candidates are scored with weighted confusion counts (two
+        classes and a count scoring) or with ``sample_weight=`` given to the
+        scorer, whose metric must accept it. An integer weight acts as the
+        row repeated, a zero weight as the row dropped. None weighs the rows
+        equally.
 
     Returns
     -------
@@ -163,7 +276,18 @@ def search_target(
             f"logits must have shape (n_samples, n_classes) = "
             f"{(y_true.size, classes.size)}; got {z.shape}."
         )
+    weights = None
     prior = np.bincount(y_encoded, minlength=classes.size) / y_encoded.size
+    if sample_weight is not None:
+        weights = check_weights(sample_weight, y_true.size)
+        sizes = np.bincount(y_encoded, weights=weights, minlength=classes.size)
+        if not np.all(sizes > 0):
+            raise ValueError(
+                f"sample_weight sums to zero over class(es) "
+                f"{classes[sizes <= 0].tolist()}; every class needs a positive "
+                f"total weight."
+            )
+        prior = sizes / sizes.sum()
     return search_folds(
         [(z, z, y_encoded)],
         target=target,
@@ -172,4 +296,5 @@ def search_target(
         scorer=get_scorer(scoring),
         classes=classes,
         prior=prior,
+        sample_weight=None if weights is None else [(weights, weights)],
     )

@@ -2,12 +2,14 @@
 
 import numbers
 import warnings
+from functools import partial
 
 import numpy as np
 import torch
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
+from sklearn.utils.validation import _check_sample_weight
 
 # Rows per chunk: a chunk of logits holds about this many entries, so the
 # extra memory of a pass stays small whatever the number of rows.
@@ -62,8 +64,11 @@ def _chunks(n_rows, n_classes):
     return range(0, n_rows, step), step
 
 
-def _pass_numpy(logits, bias, *, hessian):
-    """Objective, mean softmax and Hessian part at ``bias`` in one pass."""
+def _pass_numpy(logits, bias, *, hessian, weights=None):
+    """Objective, mean softmax and Hessian part at ``bias`` in one pass.
+
+    With ``weights``, the means are weighted means over the rows.
+    """
     n_rows, n_classes = logits.shape
     total_lse = 0.0
     mean_p = np.zeros(n_classes)
@@ -75,15 +80,25 @@ def _pass_numpy(logits, bias, *, hessian):
         e = np.exp(z - z_max)
         s = e.sum(axis=1, keepdims=True)
         p = e / s
+        if weights is not None:
+            w = weights[start : start + step]
+            total_lse += float(w @ (np.log(s[:, 0]) + z_max[:, 0]))
+            mean_p += w @ p
+            if hessian:
+                outer += (p * w[:, None]).T @ p
+            continue
         total_lse += float(np.sum(np.log(s)) + np.sum(z_max))
         mean_p += p.sum(axis=0)
         if hessian:
             outer += p.T @ p
-    return total_lse / n_rows, mean_p / n_rows, outer / n_rows
+    total = n_rows if weights is None else float(weights.sum())
+    return total_lse / total, mean_p / total, outer / total
 
 
-def _pass_torch(logits, bias, *, hessian):
+def _pass_torch(logits, bias, *, hessian, weights=None):
     n_rows, n_classes = logits.shape
+    if weights is not None:
+        weights = torch.as_tensor(weights, dtype=torch.float64, device=logits.device)
     b = torch.as_tensor(bias, dtype=torch.float64, device=logits.device)
     total_lse = torch.zeros((), dtype=torch.float64, device=logits.device)
     mean_p = torch.zeros(n_classes, dtype=torch.float64, device=logits.device)
@@ -96,14 +111,22 @@ def _pass_torch(logits, bias, *, hessian):
             z = logits[start : start + step].to(torch.float64) + b
             lse = torch.logsumexp(z, dim=1)
             p = torch.exp(z - lse[:, None])
+            if weights is not None:
+                w = weights[start : start + step]
+                total_lse += w @ lse
+                mean_p += w @ p
+                if hessian:
+                    outer += (p * w[:, None]).T @ p
+                continue
             total_lse += lse.sum()
             mean_p += p.sum(dim=0)
             if hessian:
                 outer += p.T @ p
+    total = n_rows if weights is None else float(weights.sum())
     return (
-        float(total_lse) / n_rows,
-        mean_p.cpu().numpy() / n_rows,
-        outer.cpu().numpy() / n_rows,
+        float(total_lse) / total,
+        mean_p.cpu().numpy() / total,
+        outer.cpu().numpy() / total,
     )
 
 
@@ -144,7 +167,8 @@ def solve_margins(values, targets, beta0, *, weights=None, tol, max_iter):
     beta0 : ndarray of shape (n_targets,)
         Starting biases.
     weights : ndarray of shape (n_values,) or None, default=None
-        Weights of ``values`` (bin shares); None weighs them equally.
+        Non-negative weights of ``values`` (sample weights, or bin shares),
+        with a positive sum; None weighs them equally.
     tol : float
         Stop a target when ``|state - target| <= tol``.
     max_iter : int
@@ -200,7 +224,14 @@ def log_odds_start(targets, state):
 
 
 def solve_bias(
-    logits, target, *, tol=1e-6, max_iter=50, bias0=None, return_n_passes=False
+    logits,
+    target,
+    *,
+    tol=1e-6,
+    max_iter=50,
+    bias0=None,
+    return_n_passes=False,
+    sample_weight=None,
 ):
     """Return the bias that moves the mean softmax of ``logits`` to ``target``.
 
@@ -235,6 +266,12 @@ def solve_bias(
         starts from ``ln target - ln P(0)``, which costs one more pass.
     return_n_passes : bool, default=False
         Also return the number of passes over the logits.
+    sample_weight : array-like of shape (n_samples,) or None, default=None
+        Row weights: the state is then the weighted mean softmax
+        ``sum_x w_x softmax(z_x + b) / sum_x w_x`` (and ``f`` the weighted
+        mean likewise), so an integer weight acts as the row repeated and a
+        zero weight as the row dropped. Non-negative, finite, with a positive
+        sum. None weighs the rows equally.
 
     Returns
     -------
@@ -249,8 +286,9 @@ def solve_bias(
     ------
     ValueError
         If the logits are not a finite 2-D array, the target is not a
-        point of the simplex with entries at least 1e-4, or ``bias0`` is not
-        a finite array of one entry per class.
+        point of the simplex with entries at least 1e-4, ``bias0`` is not
+        a finite array of one entry per class, or ``sample_weight`` is not
+        one finite non-negative weight per row with a positive sum.
 
     See Also
     --------
@@ -301,6 +339,7 @@ def solve_bias(
     if not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
     n_classes = logits.shape[1]
+    weights = check_weights(sample_weight, logits.shape[0])
     if isinstance(target, torch.Tensor):
         target = target.detach().cpu().numpy()
     many = np.ndim(target) == 2
@@ -319,11 +358,13 @@ def solve_bias(
                 f"target; got shape {np.shape(bias0)}."
             )
     if n_classes == 2:
-        bias, n_passes, gaps = _solve_binary(logits, targets, bias0, tol, max_iter)
+        bias, n_passes, gaps = _solve_binary(
+            logits, targets, bias0, tol, max_iter, weights
+        )
     else:
         solves = [
             _solve_multiclass(
-                logits, t, None if bias0 is None else bias0[i], tol, max_iter
+                logits, t, None if bias0 is None else bias0[i], tol, max_iter, weights
             )
             for i, t in enumerate(targets)
         ]
@@ -344,25 +385,49 @@ def solve_bias(
     return (bias, n_passes) if return_n_passes else bias
 
 
-def _solve_binary(logits, targets, bias0, tol, max_iter):
+def check_weights(sample_weight, n_rows):
+    """Sample weights as float64 (None stays None): finite, non-negative, sum > 0."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, torch.Tensor):
+        sample_weight = sample_weight.detach().cpu().numpy()
+    weights = _check_sample_weight(
+        sample_weight,
+        np.empty((n_rows, 0)),
+        dtype=np.float64,
+        ensure_non_negative=True,
+        copy=True,
+    )  # also refuses weights that are all zero
+    return weights
+
+
+def _solve_binary(logits, targets, bias0, tol, max_iter, weights=None):
     """Two classes: the 1-D margin solve, vectorised over the targets."""
     values = _margins(logits)
     n_passes = 0
     if bias0 is None:
         n_passes += 1
-        beta0 = log_odds_start(targets[:, 1], expit(values).mean())
+        state = (
+            expit(values).mean()
+            if weights is None
+            else np.average(expit(values), weights=weights)
+        )
+        beta0 = log_odds_start(targets[:, 1], state)
     else:
         beta0 = bias0[:, 1] - bias0[:, 0]
     beta, passes, gap = solve_margins(
-        values, targets[:, 1], beta0, tol=tol, max_iter=max_iter
+        values, targets[:, 1], beta0, weights=weights, tol=tol, max_iter=max_iter
     )
     return np.column_stack([-beta / 2, beta / 2]), n_passes + passes, np.abs(gap)
 
 
-def _solve_multiclass(logits, target, bias0, tol, max_iter):
+def _solve_multiclass(logits, target, bias0, tol, max_iter, weights=None):
     """Newton's method on the convex objective, with a line search."""
     n_classes = logits.shape[1]
-    run_pass = _pass_torch if isinstance(logits, torch.Tensor) else _pass_numpy
+    run_pass = partial(
+        _pass_torch if isinstance(logits, torch.Tensor) else _pass_numpy,
+        weights=weights,
+    )
     n_passes = 0
     if bias0 is None:
         _, state, _ = run_pass(logits, np.zeros(n_classes), hessian=False)

@@ -92,12 +92,23 @@ def resolve_fixed_target(target, n_classes, prior):
     return check_target(target, n_classes)
 
 
-def imbalance_state(logits, bias):
-    """Mean softmax of ``logits + bias`` (a sigmoid of the margins for two)."""
+def imbalance_state(logits, bias, sample_weight=None):
+    """Mean softmax of ``logits + bias`` (a sigmoid of the margins for two).
+
+    With ``sample_weight``, the weighted mean over the rows.
+    """
     if logits.shape[1] == 2:
-        p1 = float(np.mean(expit(logits[:, 1] - logits[:, 0] + bias[1] - bias[0])))
+        p1 = expit(logits[:, 1] - logits[:, 0] + bias[1] - bias[0])
+        p1 = float(
+            np.mean(p1)
+            if sample_weight is None
+            else np.average(p1, weights=sample_weight)
+        )
         return np.array([1 - p1, p1])
-    return softmax(logits + bias, axis=1).mean(axis=0)
+    p = softmax(logits + bias, axis=1)
+    if sample_weight is None:
+        return p.mean(axis=0)
+    return np.average(p, axis=0, weights=sample_weight)
 
 
 def middle_of_best(scores):
