@@ -239,8 +239,8 @@ def test_bad_input_at_predict(name, data):
 EXTREME = {
     ("BiasAdjustedClassifier", 1): (
         ValueError,
-        r"Class 1 has 1 sample and needs at least 2 \(one per validation fold of "
-        r"2\) for cv=2",
+        r"Class 1 has 1 sample and needs at least 2 \(one for training, one for "
+        r"validation\) for cv=2",
     ),
 }
 

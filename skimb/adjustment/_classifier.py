@@ -18,18 +18,17 @@ from sklearn.utils.validation import (
 from ..metrics import get_scorer
 from ..nn import NetClassifier
 from ._callback import BiasAdjustment
-from ._logits import LogitsPredictMixin, raw_logits
+from ._logits import LogitsPredictMixin, PrecomputedLogits, raw_logits
 from ._search import search_folds
 from ._solve import solve_bias
 from ._target import SEARCH_TOL, imbalance_state, resolve_fixed_target
 from ._validation import (
     check_base_estimator,
+    check_decision_scorer,
     encode_labels,
     fold_logits,
     per_epoch_split,
 )
-
-_SCORE_METHODS = ("logits", "predict_proba", "decision_function")
 
 
 class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator):
@@ -90,6 +89,13 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
        logits is kept and transferred to the final model, as
        :class:`~sklearn.model_selection.TunedThresholdClassifierCV` transfers
        a threshold.
+    4. Do no harm. When the chosen target does not raise the pooled
+       validation score of the model's own rule (no bias, as it predicts on
+       its own) by more than ``min_improvement``, the model's own rule is
+       kept: ``bias_`` is zero and ``target_`` the model's own state. A
+       rule chosen on a few validation rows of the fold models is noisy and
+       need not transfer to the refitted model; where the model already
+       predicts well for the metric, moving it can only cost.
 
     With ``per_epoch=True`` and a skorch network, the network is trained once
     with the :class:`skimb.adjustment.BiasAdjustment` callback, which runs the
@@ -138,6 +144,11 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         bias to the final model. With a frozen estimator both are the data
         given to :meth:`fit`. ``"validation"`` is the default; the user
         guide's measured results compare the two.
+    min_improvement : float, default=0.01
+        The gain in pooled validation score over the model's own rule that
+        the searched rule needs to be used (step 4 above); ``0`` keeps any
+        strict improvement, ``-inf`` turns the check off. Only for
+        ``target="search"`` and ``per_epoch=False``.
     random_state : int, RandomState instance or None, default=None
         Seeds the holdout split when ``cv`` is a float.
 
@@ -158,7 +169,11 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         ``state_on="validation"`` the pooled validation logits of the fold
         models, with a frozen estimator the data given to :meth:`fit`.
     best_score_ : float
-        Pooled validation score of the chosen target.
+        Pooled validation score of the rule used (the chosen target, or the
+        model's own rule when step 4 keeps it).
+    own_score_ : float
+        Pooled validation score of the model's own rule (zero bias); not
+        set with ``per_epoch=True``.
     search_results_ : dict of ndarray
         ``"target"`` (n_candidates, n_classes) and ``"score"``
         (n_candidates,) of the candidates scored (the pooled validation
@@ -219,6 +234,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         "per_epoch": ["boolean"],
         "refit": ["boolean"],
         "state_on": [StrOptions({"validation", "train"})],
+        "min_improvement": [Interval(Real, None, None, closed="both")],
         "random_state": ["random_state"],
     }
 
@@ -233,6 +249,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         per_epoch=False,
         refit=True,
         state_on="validation",
+        min_improvement=0.01,
         random_state=None,
     ):
         self.estimator = estimator
@@ -243,6 +260,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         self.per_epoch = per_epoch
         self.refit = refit
         self.state_on = state_on
+        self.min_improvement = min_improvement
         self.random_state = random_state
 
     def _base_estimator(self):
@@ -289,7 +307,8 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
                 f"{type(self).__name__} needs at least two classes."
             )
         prior = counts / y_encoded.size
-        get_scorer(self.scoring)  # an unknown name fails before any training
+        # An unknown name or a ranking metric fails before any training.
+        check_decision_scorer(self.scoring)
         resolve_fixed_target(self.target, n_classes, prior)
         if self.search == "exact" and n_classes > 2:
             raise ValueError(
@@ -307,21 +326,47 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         return self._fit_training_state(base, X, y, y_encoded, prior)
 
     def _choose_target(self, folds, prior):
-        """Set ``target_``, ``best_score_`` and ``search_results_``."""
+        """Set ``target_``, ``best_score_``, ``own_score_``, ``search_results_``.
+
+        Returns whether the model's own rule is kept (step 4).
+        """
+        scorer = get_scorer(self.scoring)
         self.target_, self.best_score_, self.search_results_ = search_folds(
             folds,
             target=self.target,
             search=self.search,
             scoring=self.scoring,
-            scorer=get_scorer(self.scoring),
+            scorer=scorer,
             classes=self.classes_,
             prior=prior,
         )
+        self.own_score_ = float(
+            scorer(
+                PrecomputedLogits(self.classes_),
+                np.concatenate([z_valid for _, z_valid, _ in folds]),
+                self.classes_[np.concatenate([y_valid for _, _, y_valid in folds])],
+            )
+        )
+        keep_own = (
+            isinstance(self.target, str)
+            and self.target == "search"
+            and self.best_score_ - self.own_score_ <= self.min_improvement
+        )
+        if keep_own:
+            self.best_score_ = self.own_score_
+        return keep_own
 
-    def _set_bias(self, z):
-        """Set ``bias_`` for ``target_`` on logits ``z``, and the states."""
-        # The tolerance of the search's solves: its scores hold for this bias.
-        self.bias_ = solve_bias(z, self.target_, tol=SEARCH_TOL)
+    def _set_bias(self, z, keep_own=False):
+        """Set ``bias_`` for ``target_`` on logits ``z``, and the states.
+
+        With ``keep_own`` the bias is zero and ``target_`` the state at it.
+        """
+        if keep_own:
+            self.bias_ = np.zeros(len(self.classes_))
+            self.target_ = imbalance_state(z, self.bias_)
+        else:
+            # The tolerance of the search's solves: its scores hold for this bias.
+            self.bias_ = solve_bias(z, self.target_, tol=SEARCH_TOL)
         self.imbalance_state_ = {
             "before": imbalance_state(z, np.zeros(len(self.classes_))),
             "after": imbalance_state(z, self.bias_),
@@ -332,8 +377,8 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         """Frozen estimator: state measured and scored on the data given."""
         self.estimator_ = base
         z = raw_logits(base, X, len(self.classes_))
-        self._choose_target([(z, z, y_encoded)], prior)
-        return self._set_bias(z)
+        keep_own = self._choose_target([(z, z, y_encoded)], prior)
+        return self._set_bias(z, keep_own)
 
     def _fit_validation_state(self, base, X, y, y_encoded, prior):
         """State measured, and candidates scored, on pooled validation logits.
@@ -343,20 +388,20 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         folds, model = fold_logits(self, base, X, y, y_encoded, train_logits=False)
         z = np.concatenate([z_valid for _, z_valid, _ in folds])
         y_pooled = np.concatenate([y_valid for _, _, y_valid in folds])
-        self._choose_target([(z, z, y_pooled)], prior)
+        keep_own = self._choose_target([(z, z, y_pooled)], prior)
         self.estimator_ = clone(base).fit(X, y) if self.refit else model
-        return self._set_bias(z)
+        return self._set_bias(z, keep_own)
 
     def _fit_training_state(self, base, X, y, y_encoded, prior):
         """The paper's choice: each model's state on its own training data."""
         folds, model = fold_logits(self, base, X, y, y_encoded, train_logits=True)
-        self._choose_target(folds, prior)
+        keep_own = self._choose_target(folds, prior)
         if self.refit:
             self.estimator_ = clone(base).fit(X, y)
             z = raw_logits(self.estimator_, X, len(self.classes_))
         else:  # the model and training logits of the single split
             self.estimator_, z = model, folds[0][0]
-        return self._set_bias(z)
+        return self._set_bias(z, keep_own)
 
     def _fit_per_epoch(self, base, X, y):
         """Train once with the BiasAdjustment callback; read its state."""

@@ -1,5 +1,6 @@
 """Checks and splits of BiasAdjustedClassifier.fit."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,9 +11,31 @@ from sklearn.utils import _safe_indexing
 from skorch import NeuralNet
 from skorch.dataset import ValidSplit
 
+from ..metrics import get_scorer
 from ._logits import raw_logits
 
 _SCORE_METHODS = ("logits", "predict_proba", "decision_function")
+# Metrics of how a model orders the rows: a bias moves no row past another
+# in a binary problem, so every candidate rule scores the same.
+_RANKING_METRICS = ("roc_auc_score", "average_precision_score")
+
+
+def check_decision_scorer(scoring):
+    """The scorer of ``scoring``; a ranking metric is refused with the reason."""
+    scorer = get_scorer(scoring)
+    name = getattr(getattr(scorer, "_score_func", None), "__name__", None)
+    if name in _RANKING_METRICS:
+        raise ValueError(
+            f"scoring={scoring!r} ({name}) is a ranking metric: it scores how "
+            f"the model orders the rows, which the decision rule does not "
+            f"change, so every target would score the same and the search "
+            f"would choose nothing. BiasAdjustedClassifier tunes a decision: "
+            f"use a threshold-dependent metric such as 'gmean', "
+            f"'minority_f1', 'balanced_accuracy', 'f1', 'recall', or a cost "
+            f"(skimb.metrics.make_cost_scorer). To rank well, use the base "
+            f"model itself."
+        )
+    return scorer
 
 
 def encode_labels(y):
@@ -66,25 +89,32 @@ def validation_splits(cv, X, y, classes, *, refit, random_state):
         )
     else:
         splitter = check_cv(cv, y, classifier=True)
-    # A class needs a row in the training and in the validation part of
-    # every split: two rows for a holdout, one per fold for k folds.
+    # A class needs a row in the training part of every split and in the
+    # pooled validation rows: two rows. With stratified k folds a class of
+    # fewer rows than folds is missing from some validation parts only
+    # (every training part keeps one of its rows): warned, as
+    # StratifiedKFold does, and fitted.
     kfold = isinstance(splitter, StratifiedKFold)
-    needed = max(2, splitter.n_splits) if kfold else 2
     counts = np.bincount(y, minlength=len(classes))
-    if counts.min() < needed:
-        j = int(np.argmin(counts))
-        per_fold = (
-            f"one per validation fold of {splitter.n_splits}"
-            if kfold
-            else "one for training, one for validation"
-        )
+    j = int(np.argmin(counts))
+    if counts[j] < 2:
         raise ValueError(
-            f"Class {classes[j].tolist()!r} has {counts[j]} sample"
-            f"{'s' if counts[j] != 1 else ''} and needs at least {needed} "
-            f"({per_fold}) for cv={cv!r}; collect more rows of it, "
-            f"merge it with another class or use fewer folds."
+            f"Class {classes[j].tolist()!r} has {counts[j]} sample and needs at "
+            f"least 2 (one for training, one for validation) for cv={cv!r}; "
+            f"collect more rows of it or merge it with another class."
         )
-    splits = list(splitter.split(X, y))
+    if kfold and counts[j] < splitter.n_splits:
+        warnings.warn(
+            f"Class {classes[j].tolist()!r} has {counts[j]} samples, fewer than "
+            f"the {splitter.n_splits} folds of cv={cv!r}: "
+            f"{splitter.n_splits - counts[j]} validation folds lack it, and it "
+            f"is validated on {counts[j]} pooled rows only.",
+            UserWarning,
+        )
+    with warnings.catch_warnings():
+        # Said above, with the class named.
+        warnings.filterwarnings("ignore", message="The least populated class")
+        splits = list(splitter.split(X, y))
     if not refit and len(splits) > 1:
         raise ValueError(
             f"refit=False keeps the model of a single validation split; cv="
@@ -92,16 +122,18 @@ def validation_splits(cv, X, y, classes, *, refit, random_state):
             f"FrozenEstimator or refit=True."
         )
     n_classes = len(classes)
-    for train, valid in splits:
-        for name, part in (("validation", valid), ("training", train)):
-            present = np.bincount(y[part], minlength=n_classes) > 0
-            if not present.all():
-                missing = np.flatnonzero(~present)
-                raise ValueError(
-                    f"A {name} split of cv={cv!r} lacks class(es) "
-                    f"{classes[missing].tolist()}; use a larger "
-                    f"validation fraction or fewer folds."
-                )
+    parts = [("training", train) for train, _ in splits]
+    if not kfold:  # stratified folds validate every row once, by design
+        parts += [("validation", valid) for _, valid in splits]
+    for name, part in parts:
+        present = np.bincount(y[part], minlength=n_classes) > 0
+        if not present.all():
+            missing = np.flatnonzero(~present)
+            raise ValueError(
+                f"A {name} split of cv={cv!r} lacks class(es) "
+                f"{classes[missing].tolist()}; use a larger "
+                f"validation fraction or fewer folds."
+            )
     return splits
 
 

@@ -81,7 +81,11 @@ def test_exact_search_matches_brute_force(binary, frozen_model, scoring, metric,
         y_val = 1 - y_val
     model = FrozenEstimator(frozen_model)
     ba = BiasAdjustedClassifier(
-        frozen_model, cv=model, scoring=scoring, search="exact"
+        frozen_model,
+        cv=model,
+        scoring=scoring,
+        search="exact",
+        min_improvement=-np.inf,  # the search itself, even where it gains little
     ).fit(X_val, y_val)
     best = _brute_force_best(_margins(frozen_model, X_val), y_val, metric)
     assert ba.best_score_ == pytest.approx(best, abs=1e-12)
@@ -279,7 +283,7 @@ class _NoScores(ClassifierMixin, BaseEstimator):
         ({"cv": 0.02}, "lacks class.*larger validation fraction or fewer folds"),
         ({"per_epoch": True}, "per_epoch=True needs a skorch NeuralNet"),
         ({"scoring": "not_a_metric"}, "Unknown scoring 'not_a_metric'"),
-        ({"search": "exact", "scoring": "roc_auc"}, "search='decimal' for other"),
+        ({"search": "exact", "scoring": "f1"}, "search='decimal' for other"),
         ({"cv": 3, "refit": False}, "refit=False keeps the model of a single"),
     ],
 )
@@ -540,15 +544,8 @@ def test_validation_state_multiclass():
     assert score == pytest.approx(ba.best_score_, abs=1e-12)
 
 
-@pytest.mark.parametrize(
-    "cv, needed, per",
-    [
-        (2, 2, "one per validation fold of 2"),
-        (3, 3, "one per validation fold of 3"),
-        (0.3, 2, "one for training, one for validation"),
-    ],
-)
-def test_single_sample_class_error(cv, needed, per):
+@pytest.mark.parametrize("cv", [2, 3, 0.3])
+def test_single_sample_class_error(cv):
     """Check a 1-row tail class is named, with the rows it needs."""
     X, y = make_classification(
         n_samples=90, n_classes=3, n_informative=3, random_state=0
@@ -557,11 +554,66 @@ def test_single_sample_class_error(cv, needed, per):
     y[7] = 2  # a single row of class 2
     labels = np.array(["cat", "dog", "eel"])[y]
     ba = BiasAdjustedClassifier(LogisticRegression(), cv=cv, random_state=0)
-    message = f"Class 'eel' has 1 sample and needs at least {needed} \\({per}\\)"
+    message = (
+        "Class 'eel' has 1 sample and needs at least 2 "
+        "\\(one for training, one for validation\\)"
+    )
     with pytest.raises(ValueError, match=message):
         ba.fit(X, labels)
     with pytest.raises(ValueError, match="Class 2 has 1 sample and needs"):
         ba.fit(X, y)
+
+
+def test_class_with_fewer_rows_than_folds_warns_and_fits():
+    """Check 3 minority rows with 5 folds give a warning and a fit, not an error."""
+    X, y = make_classification(n_samples=300, weights=[0.99], random_state=0)
+    minority = np.flatnonzero(y == 1)
+    y[minority[3:]] = 0  # keep 3 rows of class 1
+    ba = BiasAdjustedClassifier(
+        LogisticRegression(), scoring="gmean", min_improvement=-np.inf
+    )
+    with pytest.warns(UserWarning, match="Class 1 has 3 samples, fewer than the 5"):
+        ba.fit(X, y)
+    proba = ba.predict_proba(X)
+    assert np.isfinite(proba).all()
+    # the search saw the 3 pooled minority rows and moved the rule toward them
+    assert ba.predict(X)[minority[:3]].sum() >= 1
+
+
+@pytest.mark.parametrize("scoring", ["roc_auc", "average_precision"])
+def test_ranking_scorer_is_refused(scoring):
+    """Check a metric the decision rule cannot change is refused, with why."""
+    X, y = make_classification(n_samples=200, weights=[0.9], random_state=0)
+    ba = BiasAdjustedClassifier(LogisticRegression(), scoring=scoring)
+    with pytest.raises(ValueError, match="ranking metric.*'gmean', 'minority_f1'"):
+        ba.fit(X, y)
+
+
+def test_own_rule_kept_without_enough_gain():
+    """Check the model's own rule is kept unless the search gains min_improvement."""
+    X, y = make_classification(
+        n_samples=600, weights=[0.6], class_sep=2.0, random_state=0
+    )
+    base = LogisticRegression()
+    searched = BiasAdjustedClassifier(
+        base, scoring="accuracy", min_improvement=-np.inf
+    ).fit(X, y)
+    gain = searched.best_score_ - searched.own_score_
+    assert 0 <= gain < 0.02  # accuracy of a good model: the search gains little
+    assert np.abs(searched.bias_).max() > 0
+    kept = BiasAdjustedClassifier(
+        base, scoring="accuracy", min_improvement=gain + 1e-9
+    ).fit(X, y)
+    np.testing.assert_array_equal(kept.bias_, 0)
+    assert kept.best_score_ == kept.own_score_ == searched.own_score_
+    np.testing.assert_array_equal(
+        kept.predict(X), LogisticRegression().fit(X, y).predict(X)
+    )
+    np.testing.assert_allclose(kept.target_, kept.imbalance_state_["before"])
+    used = BiasAdjustedClassifier(
+        base, scoring="accuracy", min_improvement=gain - 1e-9
+    ).fit(X, y)
+    np.testing.assert_allclose(used.bias_, searched.bias_)
 
 
 def test_encoding_of_labels_with_gaps():
