@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -18,14 +19,16 @@ from sklearn.utils.validation import (
 from ..metrics import get_scorer
 from ..nn import NetClassifier
 from ._callback import BiasAdjustment
-from ._logits import LogitsPredictMixin, PrecomputedLogits, raw_logits
-from ._search import search_folds
+from ._logits import LogitsPredictMixin, raw_logits
+from ._search import score_rule, search_folds
 from ._solve import solve_bias
 from ._target import SEARCH_TOL, imbalance_state, resolve_fixed_target
 from ._validation import (
     check_base_estimator,
     check_decision_scorer,
+    check_weights,
     encode_labels,
+    estimator_fit_params,
     fold_logits,
     per_epoch_split,
 )
@@ -103,6 +106,12 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
     made from ``cv`` when unset) and keeps the best epoch and its bias
     (the paper's training strategy); ``refit`` and ``state_on`` are then
     ignored (the callback measures the state on its training split).
+
+    :meth:`fit` takes ``sample_weight`` with scikit-learn's meaning (an
+    integer weight acts as the row repeated, a zero weight as the row
+    dropped): the weights go to every fit of the estimator (directly, or
+    routed with metadata routing enabled) and weight the class frequencies,
+    the imbalance state where the bias is solved and the validation metric.
 
     Parameters
     ----------
@@ -272,7 +281,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         # the estimator's parameters are validated when it is fitted
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model(s), choose the target and solve the bias.
 
         Parameters
@@ -284,6 +293,23 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         y : array-like of shape (n_samples,)
             Class labels; with a frozen estimator, exactly the classes it was
             fitted on.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Row weights (finite, non-negative, a positive sum over every
+            class): an integer weight acts as the row repeated, a zero weight
+            as the row dropped. They go to every fit of the estimator (the
+            fold models and the refit, each with its rows' weights), which
+            must accept them: directly when its ``fit`` takes
+            ``sample_weight``, or, with metadata routing enabled, as the
+            estimator requests them (``set_fit_request``; a pipeline routes
+            them to the step that requests them). They also weight the
+            training class frequencies (``"prior"``, the minority), the
+            imbalance state where the bias is solved and the validation
+            metric (weighted confusion counts for two classes and a count
+            scoring, else ``sample_weight=`` given to the scorer, whose
+            metric must accept it). With a frozen estimator they weight the
+            validation data only; with ``per_epoch=True`` they go to the
+            network's ``fit`` (the callback's per-epoch search is not
+            weighted).
 
         Returns
         -------
@@ -307,6 +333,11 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
                 f"{type(self).__name__} needs at least two classes."
             )
         prior = counts / y_encoded.size
+        if sample_weight is not None:
+            sample_weight, sizes = check_weights(
+                sample_weight, y_encoded, self.classes_
+            )
+            prior = sizes / sizes.sum()
         # An unknown name or a ranking metric fails before any training.
         check_decision_scorer(self.scoring)
         resolve_fixed_target(self.target, n_classes, prior)
@@ -317,17 +348,23 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
             )
         base = self._base_estimator()
         check_base_estimator(base, self.classes_, per_epoch=self.per_epoch)
+        fit_params = estimator_fit_params(self, base, sample_weight)
         if self.per_epoch:
-            return self._fit_per_epoch(base, X, y)
+            return self._fit_per_epoch(base, X, y, fit_params)
         if isinstance(base, FrozenEstimator):
-            return self._fit_frozen(base, X, y_encoded, prior)
+            return self._fit_frozen(base, X, y_encoded, prior, sample_weight)
         if self.state_on == "validation":
-            return self._fit_validation_state(base, X, y, y_encoded, prior)
-        return self._fit_training_state(base, X, y, y_encoded, prior)
+            return self._fit_validation_state(
+                base, X, y, y_encoded, prior, fit_params, sample_weight
+            )
+        return self._fit_training_state(
+            base, X, y, y_encoded, prior, fit_params, sample_weight
+        )
 
-    def _choose_target(self, folds, prior):
+    def _choose_target(self, folds, prior, weights=None):
         """Set ``target_``, ``best_score_``, ``own_score_``, ``search_results_``.
 
+        ``weights``: ``(train_weight, valid_weight)`` of each fold, or None.
         Returns whether the model's own rule is kept (step 4).
         """
         scorer = get_scorer(self.scoring)
@@ -339,13 +376,17 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
             scorer=scorer,
             classes=self.classes_,
             prior=prior,
+            sample_weight=weights,
         )
-        self.own_score_ = float(
-            scorer(
-                PrecomputedLogits(self.classes_),
-                np.concatenate([z_valid for _, z_valid, _ in folds]),
-                self.classes_[np.concatenate([y_valid for _, _, y_valid in folds])],
-            )
+        self.own_score_ = score_rule(
+            np.concatenate([z_valid for _, z_valid, _ in folds]),
+            np.concatenate([y_valid for _, _, y_valid in folds]),
+            scoring=self.scoring,
+            scorer=scorer,
+            classes=self.classes_,
+            sample_weight=None
+            if weights is None
+            else np.concatenate([w_valid for _, w_valid in weights]),
         )
         keep_own = (
             isinstance(self.target, str)
@@ -356,54 +397,84 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
             self.best_score_ = self.own_score_
         return keep_own
 
-    def _set_bias(self, z, keep_own=False):
+    def _set_bias(self, z, keep_own=False, sample_weight=None):
         """Set ``bias_`` for ``target_`` on logits ``z``, and the states.
 
         With ``keep_own`` the bias is zero and ``target_`` the state at it.
+        ``sample_weight``: the weights of the rows of ``z``, or None.
         """
+        w = sample_weight
         if keep_own:
             self.bias_ = np.zeros(len(self.classes_))
-            self.target_ = imbalance_state(z, self.bias_)
+            self.target_ = imbalance_state(z, self.bias_, w)
         else:
             # The tolerance of the search's solves: its scores hold for this bias.
-            self.bias_ = solve_bias(z, self.target_, tol=SEARCH_TOL)
+            self.bias_ = solve_bias(z, self.target_, tol=SEARCH_TOL, sample_weight=w)
         self.imbalance_state_ = {
-            "before": imbalance_state(z, np.zeros(len(self.classes_))),
-            "after": imbalance_state(z, self.bias_),
+            "before": imbalance_state(z, np.zeros(len(self.classes_)), w),
+            "after": imbalance_state(z, self.bias_, w),
         }
         return self
 
-    def _fit_frozen(self, base, X, y_encoded, prior):
+    def _fit_frozen(self, base, X, y_encoded, prior, sample_weight):
         """Frozen estimator: state measured and scored on the data given."""
         self.estimator_ = base
         z = raw_logits(base, X, len(self.classes_))
-        keep_own = self._choose_target([(z, z, y_encoded)], prior)
-        return self._set_bias(z, keep_own)
+        w = sample_weight
+        weights = None if w is None else [(w, w)]
+        keep_own = self._choose_target([(z, z, y_encoded)], prior, weights)
+        return self._set_bias(z, keep_own, w)
 
-    def _fit_validation_state(self, base, X, y, y_encoded, prior):
+    def _fit_validation_state(
+        self, base, X, y, y_encoded, prior, fit_params, sample_weight
+    ):
         """State measured, and candidates scored, on pooled validation logits.
 
         The bias solved there is transferred to the final model.
         """
-        folds, model = fold_logits(self, base, X, y, y_encoded, train_logits=False)
+        folds, model, weights = fold_logits(
+            self,
+            base,
+            X,
+            y,
+            y_encoded,
+            train_logits=False,
+            fit_params=fit_params,
+            sample_weight=sample_weight,
+        )
         z = np.concatenate([z_valid for _, z_valid, _ in folds])
         y_pooled = np.concatenate([y_valid for _, _, y_valid in folds])
-        keep_own = self._choose_target([(z, z, y_pooled)], prior)
-        self.estimator_ = clone(base).fit(X, y) if self.refit else model
-        return self._set_bias(z, keep_own)
+        w = None if weights is None else np.concatenate([v for _, v in weights])
+        pooled_weights = None if w is None else [(w, w)]
+        keep_own = self._choose_target([(z, z, y_pooled)], prior, pooled_weights)
+        self.estimator_ = clone(base).fit(X, y, **fit_params) if self.refit else model
+        return self._set_bias(z, keep_own, w)
 
-    def _fit_training_state(self, base, X, y, y_encoded, prior):
+    def _fit_training_state(
+        self, base, X, y, y_encoded, prior, fit_params, sample_weight
+    ):
         """The paper's choice: each model's state on its own training data."""
-        folds, model = fold_logits(self, base, X, y, y_encoded, train_logits=True)
-        keep_own = self._choose_target(folds, prior)
+        folds, model, weights = fold_logits(
+            self,
+            base,
+            X,
+            y,
+            y_encoded,
+            train_logits=True,
+            fit_params=fit_params,
+            sample_weight=sample_weight,
+        )
+        keep_own = self._choose_target(folds, prior, weights)
+        w = sample_weight
         if self.refit:
-            self.estimator_ = clone(base).fit(X, y)
+            self.estimator_ = clone(base).fit(X, y, **fit_params)
             z = raw_logits(self.estimator_, X, len(self.classes_))
         else:  # the model and training logits of the single split
             self.estimator_, z = model, folds[0][0]
-        return self._set_bias(z, keep_own)
+            w = None if weights is None else weights[0][0]
+        return self._set_bias(z, keep_own, w)
 
-    def _fit_per_epoch(self, base, X, y):
+    def _fit_per_epoch(self, base, X, y, fit_params):
         """Train once with the BiasAdjustment callback; read its state."""
         net = clone(base)
         if net.train_split is None:
@@ -414,7 +485,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         callbacks = list(net.callbacks or [])
         callbacks.append(("bias_adjustment", callback))
         net.set_params(callbacks=callbacks)
-        self.estimator_ = net.fit(X, y)
+        self.estimator_ = net.fit(X, y, **fit_params)
         callback = dict(net.callbacks_)["bias_adjustment"]
         self.bias_ = callback.bias_
         self.target_ = callback.target_
@@ -440,6 +511,29 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
         # The estimator validates X (its features and their names), as in
         # scikit-learn's meta-estimators.
         return raw_logits(self.estimator_, X, len(self.classes_)) + self.bias_
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        Please check :ref:`User Guide <metadata_routing>` on how the routing
+        mechanism works. ``sample_weight`` given to :meth:`fit` is used by the
+        classifier itself (the search and the bias) and routed to the
+        estimator's ``fit`` as the estimator requests it.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating routing information.
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                estimator=self._base_estimator(),
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -28,7 +28,7 @@ from ._binary_search import COUNT_METRICS, search_binary
 from ._logits import PrecomputedLogits
 from ._multiclass_search import search_multiclass
 from ._solve import check_weights
-from ._target import resolve_fixed_target
+from ._target import minority_index, resolve_fixed_target
 
 
 def _accepts_sample_weight(scorer):
@@ -186,6 +186,34 @@ def search_folds(
             weights=None if sample_weight is None else [w for w, _ in sample_weight],
         )
     return chosen, float(score), results
+
+
+def score_rule(valid_logits, valid_y, *, scoring, scorer, classes, sample_weight=None):
+    """Pooled score of validation logits as they are (no bias).
+
+    Without weights, ``scorer`` on the rows; with weights, the weighted
+    confusion counts of a binary count scoring (as the search scores), else
+    ``scorer`` with ``sample_weight=``.
+    """
+    pooled = _Scoring(
+        scoring,
+        scorer,
+        classes,
+        [valid_y],
+        None if sample_weight is None else [sample_weight],
+    )
+    if sample_weight is None or pooled.count_metric is None or classes.size != 2:
+        if sample_weight is not None:
+            pooled.check_weights_accepted(scoring)
+        return pooled.score(valid_logits)
+    y = np.asarray(valid_y)
+    ones = (valid_logits[:, 1] - valid_logits[:, 0]) > 0  # argmax, ties to 0
+    tp = sample_weight[(y == 1) & ones].sum()
+    fn = sample_weight[(y == 1) & ~ones].sum()
+    fp = sample_weight[(y == 0) & ones].sum()
+    tn = sample_weight[(y == 0) & ~ones].sum()
+    minority = minority_index([fp + tn, tp + fn])
+    return float(pooled.count_metric(tp, fn, fp, tn, minority))
 
 
 def search_target(

@@ -8,6 +8,8 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+from sklearn.utils.validation import _check_sample_weight, has_fit_parameter
 from skorch import NeuralNet
 from skorch.dataset import ValidSplit
 
@@ -137,11 +139,70 @@ def validation_splits(cv, X, y, classes, *, refit, random_state):
     return splits
 
 
-def fold_logits(estimator, base, X, y, y_encoded, *, train_logits):
+def check_weights(sample_weight, y_encoded, classes):
+    """Sample weights as float64 and the weighted class sizes.
+
+    The weights must be finite and non-negative, one per row, with a
+    positive sum over every class.
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight, y_encoded, dtype=np.float64, ensure_non_negative=True
+    )
+    sizes = np.bincount(y_encoded, weights=sample_weight, minlength=len(classes))
+    if np.any(sizes <= 0):
+        raise ValueError(
+            f"sample_weight sums to zero over class(es) "
+            f"{classes[sizes <= 0].tolist()}; every class needs a positive "
+            f"total weight."
+        )
+    return sample_weight, sizes
+
+
+def estimator_fit_params(meta, base, sample_weight):
+    """The parameters of the estimator's ``fit``: the weights, if it takes them.
+
+    With metadata routing enabled they are routed as the estimator requests
+    (``set_fit_request``); otherwise they go to an estimator whose ``fit``
+    takes ``sample_weight``, and any other estimator is refused. A frozen
+    estimator is not fitted: the weights only weight the validation data.
+    """
+    if _routing_enabled():
+        routed = process_routing(meta, "fit", sample_weight=sample_weight)
+        return dict(routed.estimator.fit)
+    if sample_weight is None or isinstance(base, FrozenEstimator):
+        return {}
+    if not has_fit_parameter(base, "sample_weight"):
+        raise ValueError(
+            f"sample_weight was given, but the estimator {type(base).__name__} "
+            f"does not accept sample_weight: its fit has no sample_weight "
+            f"parameter. For a pipeline or another meta-estimator, enable "
+            f"metadata routing (sklearn.set_config(enable_metadata_routing=True)) "
+            f"and request the weights on the step that takes them "
+            f"(step.set_fit_request(sample_weight=True)); else use an estimator "
+            f"whose fit takes sample_weight, or a FrozenEstimator (the weights "
+            f"then weight the validation data only)."
+        )
+    return {"sample_weight": sample_weight}
+
+
+def fold_logits(
+    estimator,
+    base,
+    X,
+    y,
+    y_encoded,
+    *,
+    train_logits,
+    fit_params=None,
+    sample_weight=None,
+):
     """Fit a clone of ``base`` per split of ``estimator.cv``; their logits.
 
-    Returns the folds ``(train_logits or None, valid_logits, valid_y)`` and
-    the model of the last split (the final model when ``refit=False``).
+    Returns the folds ``(train_logits or None, valid_logits, valid_y)``, the
+    model of the last split (the final model when ``refit=False``) and the
+    weights ``(train_weight, valid_weight)`` of each fold (None without
+    ``sample_weight``). Each fit gets ``fit_params`` (per-row arrays: the
+    weights) restricted to its training rows.
     """
     n_classes = len(estimator.classes_)
     splits = validation_splits(
@@ -153,8 +214,12 @@ def fold_logits(estimator, base, X, y, y_encoded, *, train_logits):
         random_state=estimator.random_state,
     )
     folds, model = [], None
+    fit_params = fit_params or {}
     for train, valid in splits:
-        model = clone(base).fit(_safe_indexing(X, train), y[train])
+        params = {
+            key: _safe_indexing(value, train) for key, value in fit_params.items()
+        }
+        model = clone(base).fit(_safe_indexing(X, train), y[train], **params)
         z_valid = raw_logits(model, _safe_indexing(X, valid), n_classes)
         z_train = (
             raw_logits(model, _safe_indexing(X, train), n_classes)
@@ -162,7 +227,12 @@ def fold_logits(estimator, base, X, y, y_encoded, *, train_logits):
             else None
         )
         folds.append((z_train, z_valid, y_encoded[valid]))
-    return folds, model
+    weights = None
+    if sample_weight is not None:
+        weights = [
+            (sample_weight[train], sample_weight[valid]) for train, valid in splits
+        ]
+    return folds, model, weights
 
 
 def per_epoch_split(cv, random_state):

@@ -9,9 +9,19 @@ exact).
 
 import numpy as np
 import pytest
+import sklearn
 import torch
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from skimb.adjustment import search_target, solve_bias
+from skimb.adjustment import BiasAdjustedClassifier, search_target, solve_bias
+from skimb.nn import NetClassifier
 
 ATOL = 1e-10
 
@@ -182,3 +192,234 @@ def test_search_target_bad_weights(kwargs, weights, match):
         weights = (y != 1).astype(float)
     with pytest.raises(ValueError, match=match):
         search_target(y, z, sample_weight=weights, **kwargs)
+
+
+# BiasAdjustedClassifier.fit(X, y, sample_weight=...)
+
+
+def _exact_lr():
+    """A logistic regression solved to rounding (repeated rows == weights)."""
+    return LogisticRegression(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+
+
+@pytest.fixture(scope="module")
+def weighted_data():
+    X, y = make_classification(
+        n_samples=240,
+        n_features=5,
+        n_informative=3,
+        weights=[0.8],
+        flip_y=0.05,
+        random_state=0,
+    )
+    w = np.random.default_rng(0).integers(0, 4, size=len(y)).astype(float)
+    splits = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    return X, y, w, splits
+
+
+def _expand(w, splits):
+    """Rows repeated by integer weights, and the splits of the repeated rows."""
+    rows = np.repeat(np.arange(len(w)), w.astype(int))
+    expanded = [
+        (np.flatnonzero(np.isin(rows, train)), np.flatnonzero(np.isin(rows, valid)))
+        for train, valid in splits
+    ]
+    return rows, expanded
+
+
+def _assert_same_fit(a, b, X, atol):
+    np.testing.assert_allclose(a.target_, b.target_, rtol=0, atol=atol)
+    np.testing.assert_allclose(a.bias_, b.bias_, rtol=0, atol=atol)
+    assert a.best_score_ == pytest.approx(b.best_score_, abs=atol)
+    for key in ("before", "after"):
+        np.testing.assert_allclose(
+            a.imbalance_state_[key], b.imbalance_state_[key], rtol=0, atol=atol
+        )
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=atol)
+
+
+@pytest.mark.parametrize("state_on", ["validation", "train"])
+@pytest.mark.parametrize("search", ["decimal", "exact"])
+def test_classifier_integer_weights_repeat_rows(weighted_data, state_on, search):
+    """Check that integer weights fit as the rows repeated (fixed splits)."""
+    X, y, w, splits = weighted_data
+    rows, expanded = _expand(w, splits)
+    params = dict(state_on=state_on, search=search, min_improvement=-np.inf)
+    weighted = BiasAdjustedClassifier(_exact_lr(), cv=splits, **params)
+    weighted.fit(X, y, sample_weight=w)
+    repeated = BiasAdjustedClassifier(_exact_lr(), cv=expanded, **params)
+    repeated.fit(X[rows], y[rows])
+    # Newton-Cholesky solves both logistic regressions to rounding, so the
+    # fits agree to 1e-10 (measured: 5e-16).
+    _assert_same_fit(weighted, repeated, X, atol=ATOL)
+
+
+def test_classifier_zero_weight_drops_row(weighted_data):
+    """Check that zero weights fit as the rows dropped (fixed splits)."""
+    X, y, _, splits = weighted_data
+    w = np.ones(len(y))
+    w[::5] = 0
+    rows, reduced = _expand(w, splits)
+    weighted = BiasAdjustedClassifier(_exact_lr(), cv=splits, min_improvement=-np.inf)
+    weighted.fit(X, y, sample_weight=w)
+    dropped = BiasAdjustedClassifier(_exact_lr(), cv=reduced, min_improvement=-np.inf)
+    dropped.fit(X[rows], y[rows])
+    _assert_same_fit(weighted, dropped, X, atol=ATOL)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_frozen_estimator_weights_weight_the_validation_data(n_classes):
+    """Check that with a frozen model the weights equal repeated rows exactly."""
+    X, y = make_classification(
+        n_samples=300, n_classes=n_classes, n_informative=4, random_state=1
+    )
+    model = FrozenEstimator(LogisticRegression().fit(X[:100], y[:100]))
+    w = np.random.default_rng(1).integers(0, 4, size=200).astype(float)
+    X_val, y_val = X[100:], y[100:]
+    params = dict(min_improvement=-np.inf, scoring="balanced_accuracy")
+    weighted = BiasAdjustedClassifier(model, **params)
+    weighted.fit(X_val, y_val, sample_weight=w)
+    rows = np.repeat(np.arange(200), w.astype(int))
+    repeated = BiasAdjustedClassifier(model, **params).fit(X_val[rows], y_val[rows])
+    _assert_same_fit(weighted, repeated, X, atol=ATOL)
+    z = np.log(model.predict_proba(X_val))
+    target, score, _ = search_target(
+        y_val, z, scoring="balanced_accuracy", sample_weight=w
+    )
+    np.testing.assert_allclose(weighted.target_, target, atol=ATOL)
+    np.testing.assert_allclose(
+        weighted.imbalance_state_["after"], weighted.target_, atol=1e-6
+    )
+
+
+_RECEIVED = []
+
+
+class _SpyLR(LogisticRegression):
+    """Records the weights of every fit of its clones in ``_RECEIVED``."""
+
+    def fit(self, X, y, sample_weight=None):
+        _RECEIVED.append(sample_weight)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_weights_reach_every_fit(weighted_data):
+    """Check that every fold model and the refit receive their rows' weights."""
+    X, y, w, splits = weighted_data
+    record = _RECEIVED
+    record.clear()
+    BiasAdjustedClassifier(_SpyLR(), cv=splits).fit(X, y, sample_weight=w)
+    assert len(record) == len(splits) + 1
+    for (train, _), received in zip(splits, record, strict=False):
+        np.testing.assert_array_equal(received, w[train])
+    np.testing.assert_array_equal(record[-1], w)
+    record.clear()
+    BiasAdjustedClassifier(_SpyLR(), cv=splits).fit(X, y)
+    assert all(received is None for received in record)
+
+
+def _four_ways(X, y, w):
+    """The same weighted classifier fitted directly, as a step, and routed."""
+    params = dict(cv=3, min_improvement=-np.inf)
+    direct = BiasAdjustedClassifier(_exact_lr(), **params)
+    yield "direct", direct.fit(X, y, sample_weight=w)
+    pipe = Pipeline([("scale", "passthrough"), ("bac", clone(direct))])
+    yield "step__sample_weight", pipe.fit(X, y, bac__sample_weight=w)[-1]
+    with sklearn.config_context(enable_metadata_routing=True):
+        inner = _exact_lr().set_fit_request(sample_weight=True)
+        routed = BiasAdjustedClassifier(inner, **params)
+        routed.set_fit_request(sample_weight=True)
+        routed.set_score_request(sample_weight=True)
+        pipe = Pipeline([("scale", "passthrough"), ("bac", routed)])
+        yield "routed Pipeline", pipe.fit(X, y, sample_weight=w)[-1]
+        search = GridSearchCV(
+            clone(routed), {"search": ["decimal"]}, cv=KFold(2), refit=True
+        )
+        yield "routed GridSearchCV", search.fit(X, y, sample_weight=w).best_estimator_
+        # An estimator pipeline whose last step requests the weights.
+        inner = make_pipeline(
+            FunctionTransformer(), _exact_lr().set_fit_request(sample_weight=True)
+        )
+        scaled = BiasAdjustedClassifier(inner, **params)
+        scaled.fit(X, y, sample_weight=w)
+    yield "routed estimator pipeline", (scaled,)
+
+
+def test_weights_direct_step_and_routed(weighted_data):
+    """Check that direct, step__sample_weight and routed weights fit alike."""
+    X, y, w, _ = weighted_data
+    fits = dict(_four_ways(X, y, w))
+    scaled, *_ = fits.pop("routed estimator pipeline")
+    for name, fitted in fits.items():
+        assert isinstance(fitted, BiasAdjustedClassifier), name
+        _assert_same_fit(fitted, fits["direct"], X, atol=1e-10)
+    unweighted = BiasAdjustedClassifier(_exact_lr(), cv=3, min_improvement=-np.inf)
+    unweighted.fit(X, y)
+    assert not np.allclose(unweighted.bias_, fits["direct"].bias_)
+    # A pipeline estimator gets the weights in its step that requests them.
+    _assert_same_fit(scaled, fits["direct"], X, atol=1e-10)
+
+
+def test_routing_refuses_weights_the_estimator_did_not_request(weighted_data):
+    """Check that routing asks for set_fit_request on the estimator."""
+    X, y, w, _ = weighted_data
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = BiasAdjustedClassifier(LogisticRegression(), cv=3)
+        with pytest.raises(ValueError, match="LogisticRegression.fit"):
+            clf.fit(X, y, sample_weight=w)
+        # Not requested by the estimator: the weights weight only the search.
+        record = _RECEIVED
+        record.clear()
+        spy = _SpyLR().set_fit_request(sample_weight=False)
+        BiasAdjustedClassifier(spy, cv=3).fit(X, y, sample_weight=w)
+        assert len(record) == 4
+        assert all(received is None for received in record)
+
+
+@pytest.mark.parametrize(
+    "estimator, weights, match",
+    [
+        (
+            KNeighborsClassifier(),
+            None,
+            "estimator KNeighborsClassifier.*does not accept sample_weight",
+        ),
+        (
+            make_pipeline(StandardScaler(), LogisticRegression()),
+            None,
+            "estimator Pipeline.*enable_metadata_routing",
+        ),
+        (None, -np.ones(240), "Negative values in data passed to `sample_weight`"),
+        (None, np.r_[np.nan, np.ones(239)], "Input sample_weight contains NaN"),
+        (None, np.ones(7), r"sample_weight.shape == \(7,\), expected \(240,\)"),
+        (None, "class 1 zero", r"sums to zero over class\(es\) \[1\]"),
+    ],
+)
+def test_classifier_bad_weights(weighted_data, estimator, weights, match):
+    """Check that bad weights, or an estimator that cannot take them, raise."""
+    X, y, _, _ = weighted_data
+    w = np.ones(len(y)) if weights is None else weights
+    if isinstance(weights, str):
+        w = (y != 1).astype(float)
+    clf = BiasAdjustedClassifier(estimator or LogisticRegression(), cv=3)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y, sample_weight=w)
+
+
+def test_per_epoch_passes_weights_to_the_net(weighted_data):
+    """Check that per_epoch=True trains the net with the weights."""
+    X, y, w, _ = weighted_data
+    X = X.astype(np.float32)
+    record = []
+
+    class SpyNet(NetClassifier):
+        def fit(self, X, y, sample_weight=None, **fit_params):
+            record.append(sample_weight)
+            return super().fit(X, y, sample_weight=sample_weight, **fit_params)
+
+    net = SpyNet(max_epochs=2, random_state=0)
+    clf = BiasAdjustedClassifier(net, per_epoch=True, cv=3)
+    clf.fit(X, y, sample_weight=w)
+    assert len(record) == 1
+    np.testing.assert_array_equal(record[0], w)
+    assert clf.bias_.shape == (2,)
