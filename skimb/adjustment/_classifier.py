@@ -20,7 +20,7 @@ from ..metrics import get_scorer
 from ..nn import NetClassifier
 from ._callback import BiasAdjustment
 from ._logits import LogitsPredictMixin, raw_logits
-from ._search import score_rule, search_folds
+from ._search import check_weighted_scoring, score_rule, search_folds
 from ._solve import solve_bias
 from ._target import SEARCH_TOL, imbalance_state, resolve_fixed_target
 from ._validation import (
@@ -340,6 +340,10 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
             prior = sizes / sizes.sum()
         # An unknown name or a ranking metric fails before any training.
         check_decision_scorer(self.scoring)
+        if sample_weight is not None:  # before any training
+            check_weighted_scoring(
+                self.scoring, get_scorer(self.scoring), n_classes=n_classes
+            )
         resolve_fixed_target(self.target, n_classes, prior)
         if self.search == "exact" and n_classes > 2:
             raise ValueError(

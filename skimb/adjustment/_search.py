@@ -64,21 +64,32 @@ class _Scoring:
 
     def check_weights_accepted(self, scoring):
         """Raise if weights were given to a scorer that cannot take them."""
-        if self._kwargs and not _accepts_sample_weight(self.scorer):
-            raise ValueError(
-                f"sample_weight was given, but the scorer of scoring={scoring!r} "
-                f"does not accept sample_weight (its metric has no sample_weight "
-                f"parameter), so the weights could not weight the validation "
-                f"metric. Use a metric that takes sample_weight (for two classes, "
-                f"the names {list(COUNT_METRICS)} are computed from weighted "
-                f"confusion counts), or fit without weights."
-            )
+        if self._kwargs:
+            check_weighted_scoring(scoring, self.scorer, n_classes=None)
 
     def score(self, logits):
         """The scorer's value on the pooled validation rows at ``logits``."""
         if self._y_labels is None:  # only scorers need the labels
             self._y_labels = self._classes[np.concatenate(self._y_valid)]
         return float(self.scorer(self.holder, logits, self._y_labels, **self._kwargs))
+
+
+def check_weighted_scoring(scoring, scorer, *, n_classes):
+    """Raise if sample weights cannot weight ``scoring``.
+
+    Two classes (``n_classes=2``) and a count scoring use weighted confusion
+    counts; otherwise the scorer's metric must take ``sample_weight``.
+    """
+    counted = n_classes == 2 and isinstance(scoring, str) and scoring in COUNT_METRICS
+    if not counted and not _accepts_sample_weight(scorer):
+        raise ValueError(
+            f"sample_weight was given, but the scorer of scoring={scoring!r} "
+            f"does not accept sample_weight (its metric has no sample_weight "
+            f"parameter), so the weights could not weight the validation "
+            f"metric. Use a metric that takes sample_weight (for two classes, "
+            f"the names {list(COUNT_METRICS)} are computed from weighted "
+            f"confusion counts), or fit without weights."
+        )
 
 
 def _drop_zero_weights(folds, sample_weight):

@@ -423,3 +423,19 @@ def test_per_epoch_passes_weights_to_the_net(weighted_data):
     assert len(record) == 1
     np.testing.assert_array_equal(record[0], w)
     assert clf.bias_.shape == (2,)
+
+
+def test_scorer_without_weights_refused_before_training():
+    """Check that a metric that cannot take weights is refused before any fit."""
+    X, y = make_classification(
+        n_samples=150, n_classes=3, n_informative=4, random_state=0
+    )
+    _RECEIVED.clear()
+    clf = BiasAdjustedClassifier(_SpyLR(), scoring="minority_f1", cv=3)
+    with pytest.raises(ValueError, match="does not accept sample_weight"):
+        clf.fit(X, y, sample_weight=np.ones(len(y)))
+    assert _RECEIVED == []
+    # Two classes: minority_f1 is computed from weighted confusion counts.
+    binary = y == 0
+    clf.fit(X, binary, sample_weight=np.ones(len(y)))
+    assert len(_RECEIVED) == 4
