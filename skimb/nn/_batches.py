@@ -1,6 +1,7 @@
 """Mini-batches of in-memory arrays by tensor indexing."""
 
 import math
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -82,6 +83,25 @@ class ArrayBatches:
     def supports(dataset):
         """Whether ``dataset`` holds numpy arrays this iterator can batch."""
         return _arrays(dataset) is not None
+
+    @classmethod
+    def for_loader_params(cls, dataset, params, batch_size):
+        """The batches a default DataLoader with ``params`` would give, or None.
+
+        Only for ``params`` with no DataLoader argument but ``batch_size``
+        (defaulting to ``batch_size``; -1 is all rows) and ``shuffle``, a
+        positive ``batch_size`` and a dataset this iterator ``supports``; with
+        None the DataLoader batches, and refuses an invalid ``batch_size``.
+        """
+        if not set(params) <= {"batch_size", "shuffle"}:
+            return None
+        batch_size = params.get("batch_size", batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        valid = isinstance(batch_size, Integral) and not isinstance(batch_size, bool)
+        if valid and batch_size > 0 and cls.supports(dataset):
+            return cls(dataset, batch_size, params.get("shuffle", False))
+        return None
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)

@@ -1,38 +1,21 @@
 """NetClassifier: a skorch classifier that behaves like a scikit-learn one."""
 
-import inspect
-from collections.abc import Mapping
-from contextlib import contextmanager
-from numbers import Integral, Real
-
 import numpy as np
 import torch
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    Options,
-    validate_parameter_constraints,
-)
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import (
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, ProgressBar
-from skorch.utils import to_tensor
 
+from ._auto_device import AutoDeviceMixin
 from ._batches import ArrayBatches
-from ._fit_checks import check_convergence, check_feature_scale, check_weights
+from ._fit_checks import check_convergence
+from ._init_args import add_defaults
 from ._mlp import MLP
-from ._weighted_loss import DATA, WEIGHT, weighted_loss
-
-
-def _resolve_device(device):
-    if isinstance(device, str) and device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+from ._net_params import NET_PARAMETER_CONSTRAINTS, check_params
+from ._output_checks import check_finite_logits, check_logits_shape, check_scalar_loss
+from ._seeding import seeded
+from ._training_data import validate_training_data
+from ._weighted_rows import WEIGHT, WeightedRowsMixin
 
 
 def _encoded_accuracy(net, X, y):
@@ -40,14 +23,7 @@ def _encoded_accuracy(net, X, y):
     return float(np.mean(net.logits(X).argmax(axis=1) == np.asarray(y)))
 
 
-def _accepts(factory, name):
-    """Whether the class ``factory`` takes an ``__init__`` argument ``name``."""
-    if not isinstance(factory, type):
-        return False
-    return name in inspect.signature(factory).parameters
-
-
-class NetClassifier(NeuralNetClassifier):
+class NetClassifier(AutoDeviceMixin, WeightedRowsMixin, NeuralNetClassifier):
     """Neural network classifier on skorch that behaves like a scikit-learn one.
 
     It closes the gaps skorch leaves to its users: labels of any type (strings,
@@ -193,80 +169,12 @@ class NetClassifier(NeuralNetClassifier):
         self.predict_batch_size = predict_batch_size
         self.random_state = random_state
 
-    # Checked at fit by ``_check_params`` (skorch's ``_validate_params``, which
-    # shadows scikit-learn's, checks argument names at initialisation).
-    _parameter_constraints = {
-        "module": [callable],
-        "criterion": [callable],
-        "optimizer": [callable],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Integral, {-1}),
-        ],
-        "predict_batch_size": [
-            None,
-            Interval(Integral, 1, None, closed="left"),
-            Options(Integral, {-1}),
-        ],
-        "train_split": [None, callable],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "classes": [None, "array-like"],
-    }
-
-    def _check_params(self):
-        """Check the hyperparameters against ``_parameter_constraints``."""
-        for name in ("max_epochs", "batch_size", "predict_batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool):  # an Integral to scikit-learn
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of {type(self).__name__} must be an "
-                    f"int, not a bool. Got {value!r} instead."
-                )
-        validate_parameter_constraints(
-            self._parameter_constraints,
-            {
-                name: getattr(self, name)
-                for name in self._parameter_constraints
-                if hasattr(self, name)
-            },
-            caller_name=type(self).__name__,
-        )
-
-    # -- device="auto": the user's value stays in ``__dict__`` (so get_params
-    # -- and clone see it); skorch reads the resolved device through the property.
-    @property
-    def device(self):
-        return _resolve_device(self.__dict__["device"])
-
-    @device.setter
-    def device(self, value):
-        self.__dict__["device"] = value
+    _parameter_constraints = NET_PARAMETER_CONSTRAINTS
 
     def _get_param_names(self):
         # skorch lists its private ``_params_to_validate`` too; __init__
         # rebuilds it from the keyword arguments, so it is no parameter.
         return [k for k in super()._get_param_names() if k != "_params_to_validate"]
-
-    def get_params(self, deep=True, **kwargs):
-        params = super().get_params(deep=deep, **kwargs)
-        params["device"] = self.__dict__["device"]
-        return params
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["_requested_device"] = state["device"]
-        state["device"] = self.device  # skorch maps it to what the loader has
-        return state
-
-    def __setstate__(self, state):
-        requested = state.pop("_requested_device", None)
-        super().__setstate__(state)
-        if requested == "auto":
-            self.__dict__["device"] = "auto"
 
     # -- wiring of the data-dependent init arguments
     def get_params_for(self, prefix):
@@ -281,19 +189,19 @@ class NetClassifier(NeuralNetClassifier):
                 params.setdefault("batch_size", self.predict_batch_size)
             return params
         if prefix == "module":
-            known = {"n_features": "n_features_in_", "n_classes": "classes_"}
+            fitted = {"n_features": "n_features_in_", "n_classes": "classes_"}
         elif prefix == "criterion":
-            known = {"class_counts": "class_counts_"}
+            fitted = {"class_counts": "class_counts_"}
         else:
             return params
-        factory = getattr(self, prefix)
-        for name, attribute in known.items():
-            if name in params or not _accepts(factory, name):
-                continue
-            if hasattr(self, attribute):
-                value = getattr(self, attribute)
-                params[name] = len(value) if name == "n_classes" else value
-        return params
+        values = {
+            name: getattr(self, attribute)
+            for name, attribute in fitted.items()
+            if hasattr(self, attribute)
+        }
+        if "n_classes" in values:
+            values["n_classes"] = len(values["n_classes"])
+        return add_defaults(params, getattr(self, prefix), values)
 
     def get_iterator(self, dataset, training=False):
         """Batches of ``dataset``; in-memory arrays skip skorch's per-row fetch.
@@ -306,64 +214,25 @@ class NetClassifier(NeuralNetClassifier):
         DataLoader, which also refuses an invalid ``batch_size``.
         """
         prefix = "iterator_train" if training else "iterator_valid"
-        kwargs = self.get_params_for(prefix)
-        default_loader = getattr(self, prefix) is torch.utils.data.DataLoader
-        if default_loader and set(kwargs) <= {"batch_size", "shuffle"}:
-            batch_size = kwargs.get("batch_size", self.batch_size)
-            if batch_size == -1:
-                batch_size = len(dataset)
-            valid = isinstance(batch_size, Integral) and not isinstance(
-                batch_size, bool
+        if getattr(self, prefix) is torch.utils.data.DataLoader:
+            batches = ArrayBatches.for_loader_params(
+                dataset, self.get_params_for(prefix), self.batch_size
             )
-            if valid and batch_size > 0 and ArrayBatches.supports(dataset):
-                return ArrayBatches(dataset, batch_size, kwargs.get("shuffle", False))
+            if batches is not None:
+                return batches
         return super().get_iterator(dataset, training=training)
-
-    def infer(self, x, **fit_params):
-        """Return the module's outputs for the batch ``x``.
-
-        A batch of weighted training data, ``{"X": X, "sample_weight": w}``,
-        reaches the module as ``X`` alone.
-        """
-        if isinstance(x, Mapping) and WEIGHT in x:
-            x = x[DATA]
-        return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Return the loss of a batch, weighted by its rows' ``sample_weight``.
 
-        Without weights, the criterion's own value. With weights, the
-        criterion's per-row losses (computed with ``reduction="none"``)
-        combined as ``sum(w * l) / sum(w * c_y)`` for ``reduction="mean"``
-        (``c_y`` the criterion's class weight of each row's label, 1 without)
-        and ``sum(w * l)`` for ``reduction="sum"``.
+        The module's outputs must be one logit per class and the loss one
+        number. With weights, the batch's loss is ``sum(w * l) / sum(w * c_y)``
+        for ``reduction="mean"`` and ``sum(w * l)`` for ``reduction="sum"``,
+        ``c_y`` the criterion's class weight of each row's label (1 without).
         """
-        n_classes = len(self.classes_)
-        if y_pred.ndim != 2 or y_pred.shape[1] != n_classes:
-            raise ValueError(
-                f"The module returned outputs of shape {tuple(y_pred.shape)}; "
-                f"{type(self).__name__} needs one logit per class, shape "
-                f"(n_samples, {n_classes})."
-            )
-        weight = X.get(WEIGHT) if isinstance(X, Mapping) else None
-        if weight is not None:
-            return weighted_loss(
-                self.criterion_,
-                lambda: super(NetClassifier, self).get_loss(
-                    y_pred, y_true, X=X, training=training
-                ),
-                weight,
-                to_tensor(y_true, device=self.device),
-                n_classes,
-            )
+        check_logits_shape(y_pred, len(self.classes_), type(self).__name__)
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
-        if loss.ndim != 0:
-            raise ValueError(
-                f"The criterion {type(self.criterion_).__name__} returned a loss "
-                f"of shape {tuple(loss.shape)}; the network trains on one number "
-                "per batch. Use reduction='mean' or 'sum' (for example "
-                "criterion__reduction='mean')."
-            )
+        check_scalar_loss(loss, self.criterion_)
         return loss
 
     def get_default_callbacks(self):
@@ -384,75 +253,6 @@ class NetClassifier(NeuralNetClassifier):
         check_is_fitted(self, "label_encoder_")
         return self.label_encoder_.classes_
 
-    @contextmanager
-    def _seeded(self, epochs_done=0):
-        """Run the block under a private torch RNG seeded by ``random_state``.
-
-        ``epochs_done`` shifts the seed so that successive ``partial_fit``
-        calls do not repeat the same shuffles.
-        """
-        if self.random_state is None:
-            yield
-            return
-        if isinstance(self.random_state, np.random.RandomState):
-            seed = int(self.random_state.randint(np.iinfo(np.int32).max))
-        else:
-            seed = int(self.random_state) + epochs_done
-        cuda = torch.device(self.device).type == "cuda"
-        with torch.random.fork_rng(devices=[torch.device(self.device)] if cuda else []):
-            torch.manual_seed(seed)
-            yield
-
-    def _validate_training_data(self, X, y, sample_weight=None, *, reset, classes=None):
-        """Validate X and y, drop rows of weight zero and encode the labels.
-
-        Returns ``X``, the encoded labels and the weights (None without).
-        """
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=reset)
-        check_classification_targets(y)
-        if sample_weight is not None:
-            sample_weight = check_weights(sample_weight, X)
-            keep = sample_weight > 0
-            if not keep.all():  # a zero weight drops the row
-                X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
-        check_feature_scale(X, getattr(self, "feature_names_in_", None))
-        if reset:
-            self.label_encoder_ = LabelEncoder().fit(y if classes is None else classes)
-            if len(self.classes_) < 2:
-                source = "y" if classes is None else "classes"
-                weighted = (
-                    " among the rows of positive sample_weight"
-                    if sample_weight is not None and classes is None
-                    else ""
-                )
-                raise ValueError(
-                    f"{source} has a single class{weighted} (1 class: "
-                    f"{self.classes_[0]!r}); {type(self).__name__} needs at least "
-                    "two classes."
-                )
-        elif classes is not None and not np.array_equal(
-            unique_labels(classes), self.classes_
-        ):
-            raise ValueError(
-                f"classes={np.asarray(classes).tolist()!r} differs from the "
-                f"classes the net was fitted on, {self.classes_.tolist()}; call "
-                "fit to change the classes."
-            )
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(
-                f"y contains labels unknown to the classifier: {unknown.tolist()}; "
-                f"known labels are {self.classes_.tolist()}."
-            )
-        y_encoded = self.label_encoder_.transform(y).astype(np.int64)
-        if reset:
-            self.class_counts_ = np.bincount(
-                y_encoded,
-                weights=None if sample_weight is None else sample_weight.astype(float),
-                minlength=len(self.classes_),
-            )
-        return X, y_encoded, sample_weight
-
     def _train(self, X, y, sample_weight, fit_params, routing_method, *, reset):
         """Run skorch's training loop; on a fresh network, check it learned."""
         if sample_weight is not None:
@@ -462,17 +262,6 @@ class NetClassifier(NeuralNetClassifier):
         )
         if reset:  # further training of a converged net need not improve
             check_convergence([row.get("train_loss") for row in self.history])
-
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        """skorch's loop, with ``sample_weight`` carried next to the rows of X.
-
-        The weights travel with their rows through skorch's Dataset, its
-        validation split and the batches; the module never sees them.
-        """
-        weight = fit_params.pop(WEIGHT, None)
-        if weight is not None:
-            X = {DATA: X, WEIGHT: np.asarray(weight, dtype=np.float32)}
-        return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Initialise and train the network.
@@ -495,12 +284,13 @@ class NetClassifier(NeuralNetClassifier):
         self : NetClassifier
             The fitted classifier.
         """
-        self._check_params()
+        check_params(self)
         reset = not (self.warm_start and getattr(self, "initialized_", False))
-        X, y, sample_weight = self._validate_training_data(
-            X, y, sample_weight, reset=reset, classes=self.classes
+        X, y, sample_weight = validate_training_data(
+            self, X, y, sample_weight, reset=reset, classes=self.classes
         )
-        with self._seeded(epochs_done=0 if reset else len(self.history)):
+        epochs_done = 0 if reset else len(self.history)
+        with seeded(self.random_state, self.device, epochs_done):
             if reset:
                 self.initialize()
             self._train(X, y, sample_weight, fit_params, "fit", reset=reset)
@@ -530,14 +320,15 @@ class NetClassifier(NeuralNetClassifier):
         self : NetClassifier
             The fitted classifier.
         """
-        self._check_params()
+        check_params(self)
         reset = not getattr(self, "initialized_", False)
         if classes is None:
             classes = self.classes
-        X, y, sample_weight = self._validate_training_data(
-            X, y, sample_weight, reset=reset, classes=classes
+        X, y, sample_weight = validate_training_data(
+            self, X, y, sample_weight, reset=reset, classes=classes
         )
-        with self._seeded(epochs_done=0 if reset else len(self.history)):
+        epochs_done = 0 if reset else len(self.history)
+        with seeded(self.random_state, self.device, epochs_done):
             self._train(X, y, sample_weight, fit_params, "partial_fit", reset=reset)
         return self
 
@@ -569,16 +360,7 @@ class NetClassifier(NeuralNetClassifier):
             NaN probabilities.
         """
         logits = self._forward_logits(X).numpy()
-        finite = np.isfinite(logits).all(axis=1)
-        if not finite.all():
-            rows = np.flatnonzero(~finite)
-            raise ValueError(
-                f"The network's outputs are not finite for {rows.size} of "
-                f"{len(logits)} samples (first: row {rows[0]}): the features are "
-                "too large for the network's float32 arithmetic, or training "
-                "diverged (see history[:, 'train_loss']). Scale X, for example "
-                "with StandardScaler, or lower lr."
-            )
+        check_finite_logits(logits)
         return logits
 
     def predict_proba(self, X):

@@ -9,11 +9,13 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from ._balanced_softmax_loss import BalancedSoftmaxLoss
 from ._class_weights import class_balanced_weights
-from ._classifier import NetClassifier, _accepts
+from ._classifier import NetClassifier
 from ._focal_loss import FocalLoss
+from ._init_args import add_defaults
 from ._ldam_loss import LDAMLoss
 from ._logit_adjusted_loss import LogitAdjustedLoss
 from ._mlp import MLP
+from ._net_params import check_params
 from ._vs_loss import VSLoss
 
 _CRITERION_REFUSED = (
@@ -263,7 +265,7 @@ device, random_state, verbose, **kwargs
         return super().set_params(**params)
 
     def _validate_loss_params(self, *, check_epochs):
-        self._check_params()
+        check_params(self)
         if self.adjustment == "posthoc" and self.loss in _LOSS_ADJUSTED:
             raise ValueError(
                 f"adjustment='posthoc' with loss={self.loss!r} would adjust the "
@@ -342,9 +344,8 @@ device, random_state, verbose, **kwargs
     def get_params_for(self, prefix):
         params = super().get_params_for(prefix)
         if prefix == "module" and self.loss == "ldam":
-            for name, value in (("cosine", True), ("scale", self.ldam_s)):
-                if name not in params and _accepts(self.module, name):
-                    params[name] = value
+            defaults = {"cosine": True, "scale": self.ldam_s}
+            return add_defaults(params, self.module, defaults)
         return params
 
     def _loss_factory(self):

@@ -2,12 +2,6 @@
 
 import torch
 
-# Inside a fit with sample_weight, the training data is the mapping
-# {DATA: X, WEIGHT: sample_weight}: skorch splits and batches it with the
-# rows, the net's ``infer`` hands the module ``X`` alone and its ``get_loss``
-# the weights.
-DATA, WEIGHT = "X", "sample_weight"
-
 
 def weighted_loss(criterion, per_row_loss, weight, y_true, n_classes):
     """Combine a criterion's per-row losses with the rows' weights.
