@@ -5,18 +5,16 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 
-from ._balanced_softmax_loss import BalancedSoftmaxLoss
-from ._class_weights import class_balanced_weights
 from ._classifier import NetClassifier
-from ._focal_loss import FocalLoss
 from ._init_args import add_defaults
-from ._ldam_loss import LDAMLoss
-from ._logit_adjusted_loss import LogitAdjustedLoss
+from ._loss_choice import (
+    check_loss_params,
+    class_weights,
+    loss_factory,
+    prior_adjustment,
+)
 from ._mlp import MLP
-from ._net_params import check_params
-from ._vs_loss import VSLoss
 
 _CRITERION_REFUSED = (
     "LogitAdjustedNet got criterion={!r}, but it builds its criterion from "
@@ -25,10 +23,6 @@ _CRITERION_REFUSED = (
     "criterion__<name>, or use NetClassifier(criterion=...) for a criterion "
     "of your own."
 )
-
-# Losses that adjust for the class prior themselves: a post-hoc adjustment on
-# top of them would adjust twice.
-_LOSS_ADJUSTED = ("balanced_softmax", "ldam", "vs")
 
 
 class LogitAdjustedNet(NetClassifier):
@@ -264,29 +258,6 @@ device, random_state, verbose, **kwargs
             raise ValueError(_CRITERION_REFUSED.format(params["criterion"]))
         return super().set_params(**params)
 
-    def _validate_loss_params(self, *, check_epochs):
-        check_params(self)
-        if self.adjustment == "posthoc" and self.loss in _LOSS_ADJUSTED:
-            raise ValueError(
-                f"adjustment='posthoc' with loss={self.loss!r} would adjust the "
-                "logits twice: that loss already adjusts them during training. "
-                "Use adjustment='loss', or loss='logit_adjusted', 'focal' or "
-                "'cross_entropy' for a post-hoc adjustment."
-            )
-        if self.drw_epoch is not None and self.class_weight is None:
-            raise ValueError(
-                f"drw_epoch={self.drw_epoch} defers class weights, but "
-                "class_weight is None; set class_weight='effective_number' "
-                "(LDAM-DRW) or 'balanced'."
-            )
-        if check_epochs and self.drw_epoch is not None:
-            if self.drw_epoch >= self.max_epochs:
-                raise ValueError(
-                    f"drw_epoch={self.drw_epoch} is beyond the last epoch: with "
-                    f"max_epochs={self.max_epochs} the re-weighting would never "
-                    f"start; choose drw_epoch < {self.max_epochs}."
-                )
-
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Check the loss parameters, then initialise and train the network.
 
@@ -308,7 +279,7 @@ device, random_state, verbose, **kwargs
         self : LogitAdjustedNet
             The fitted classifier.
         """
-        self._validate_loss_params(check_epochs=True)
+        check_loss_params(self, check_epochs=True)
         return super().fit(X, y, sample_weight=sample_weight, **fit_params)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
@@ -336,7 +307,7 @@ device, random_state, verbose, **kwargs
         self : LogitAdjustedNet
             The fitted classifier.
         """
-        self._validate_loss_params(check_epochs=False)
+        check_loss_params(self, check_epochs=False)
         return super().partial_fit(
             X, y, classes=classes, sample_weight=sample_weight, **fit_params
         )
@@ -347,31 +318,6 @@ device, random_state, verbose, **kwargs
             defaults = {"cosine": True, "scale": self.ldam_s}
             return add_defaults(params, self.module, defaults)
         return params
-
-    def _loss_factory(self):
-        """Return the criterion class and its data-dependent arguments."""
-        counts = self.class_counts_
-        if self.loss == "cross_entropy" or (
-            self.loss == "logit_adjusted" and self.adjustment == "posthoc"
-        ):
-            return torch.nn.CrossEntropyLoss, {}
-        if self.loss == "logit_adjusted":
-            return LogitAdjustedLoss, {"class_counts": counts, "tau": self.tau}
-        if self.loss == "balanced_softmax":
-            return BalancedSoftmaxLoss, {"class_counts": counts}
-        if self.loss == "ldam":
-            return LDAMLoss, {
-                "class_counts": counts,
-                "max_m": self.ldam_max_m,
-                "s": self.ldam_s,
-            }
-        if self.loss == "vs":
-            return VSLoss, {
-                "class_counts": counts,
-                "gamma": self.vs_gamma,
-                "tau": self.tau,
-            }
-        return FocalLoss, {"gamma": self.focal_gamma}
 
     def initialize_criterion(self):
         """Build the criterion named by ``loss`` from the training class counts."""
@@ -387,23 +333,11 @@ device, random_state, verbose, **kwargs
                 f"sample; {type(self).__name__} needs every class in y (in the "
                 "first call of partial_fit) to build its loss from the counts."
             )
-        if self.class_weight is None:
-            self.class_weight_ = None
-        elif isinstance(self.class_weight, str) and (
-            self.class_weight == "effective_number"
-        ):
-            self.class_weight_ = class_balanced_weights(counts, beta=self.beta)
-        elif isinstance(self.class_weight, str):  # "balanced": N / (K n_j)
-            self.class_weight_ = counts.sum() / (len(counts) * counts)
-        else:
-            self.class_weight_ = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=self.classes_
-            )
-        if self.adjustment == "posthoc":
-            self.logit_adjustment_ = self.tau * np.log(counts / counts.sum())
-        else:
-            self.logit_adjustment_ = None
-        factory, params = self._loss_factory()
+        self.class_weight_ = class_weights(
+            self.class_weight, counts, self.classes_, self.beta
+        )
+        self.logit_adjustment_ = prior_adjustment(self.adjustment, self.tau, counts)
+        factory, params = loss_factory(self)
         self.criterion_ = factory(**params, **self.get_params_for("criterion"))
         return self
 
