@@ -519,7 +519,7 @@ class BiasAdjustedClassifier(LogitsPredictMixin, ClassifierMixin, BaseEstimator)
     def get_metadata_routing(self):
         """Get metadata routing of this object.
 
-        Please check :ref:`User Guide <metadata_routing>` on how the routing
+        See scikit-learn's metadata routing user guide for how the routing
         mechanism works. ``sample_weight`` given to :meth:`fit` is used by the
         classifier itself (the search and the bias) and routed to the
         estimator's ``fit`` as the estimator requests it.
