@@ -248,7 +248,7 @@ EXTREME = {
 @names
 @pytest.mark.parametrize("n_minority", [2, 1])
 def test_extreme_imbalance(name, n_minority):
-    """Check each estimator fits, or raises as listed in EXTREME, at 200:2 and 1000:1."""
+    """Check each estimator fits, or raises as EXTREME lists, at 200:2 and 1000:1."""
     rng = np.random.RandomState(0)
     n_majority = 200 if n_minority == 2 else 1000
     X = rng.normal(size=(n_majority + n_minority, 3))

@@ -112,6 +112,7 @@ def validation_splits(cv, X, y, classes, *, refit, random_state):
             f"{splitter.n_splits - counts[j]} validation folds lack it, and it "
             f"is validated on {counts[j]} pooled rows only.",
             UserWarning,
+            stacklevel=4,  # BiasAdjustedClassifier.fit's caller
         )
     with warnings.catch_warnings():
         # Said above, with the class named.

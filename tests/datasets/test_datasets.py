@@ -75,8 +75,11 @@ def test_make_long_tailed_reproducible_and_errors():
     a = make_long_tailed(X, y, imbalance_ratio=10, random_state=3)[1]
     b = make_long_tailed(X, y, imbalance_ratio=10, random_state=3)[1]
     np.testing.assert_array_equal(a, b)
-    with pytest.raises(ValueError, match=r"imbalance_ratio=184 cannot be reached.*"
-                       r"largest ratio they can give is 183\.49"):
+    with pytest.raises(
+        ValueError,
+        match=r"imbalance_ratio=184 cannot be reached.*"
+        r"largest ratio they can give is 183\.49",
+    ):
         make_long_tailed(X, y, imbalance_ratio=184)
     with pytest.raises(ValueError, match="cannot be reached"):
         make_long_tailed(X, y, imbalance_ratio=500)

@@ -301,9 +301,7 @@ def test_weights_routed_through_imblearn_pipeline_and_grid_search(data):
         final = LogisticRegression().set_fit_request(sample_weight=False)
         pipe = Pipeline([("difficulty", sampler), ("lr", final)])
         pipe.fit(X, y, sample_weight=w)
-        np.testing.assert_array_equal(
-            pipe[0].sample_indices_, alone.sample_indices_
-        )
+        np.testing.assert_array_equal(pipe[0].sample_indices_, alone.sample_indices_)
         final.set_score_request(sample_weight=True)
         search = GridSearchCV(pipe, {"lr__C": [1.0]}, cv=KFold(2)).fit(
             X, y, sample_weight=w

@@ -545,8 +545,7 @@ def test_integer_weights_act_as_repeated_rows():
     majority = y == 0
     assert adjusted_rand_score(blob[majority], weighted.pseudo_labels_[majority]) == 1
     assert (
-        adjusted_rand_score(weighted.pseudo_labels_[rows], repeated.pseudo_labels_)
-        == 1
+        adjusted_rand_score(weighted.pseudo_labels_[rows], repeated.pseudo_labels_) == 1
     )
     _assert_same_model(weighted, repeated, X)
     unweighted = RegroupingClassifier(_exact_lr(), random_state=0).fit(X, y)
@@ -563,8 +562,7 @@ def test_zero_weights_act_as_dropped_rows():
     kept = w > 0
     dropped = RegroupingClassifier(_exact_lr(), random_state=0).fit(X[kept], y[kept])
     assert (
-        adjusted_rand_score(weighted.pseudo_labels_[kept], dropped.pseudo_labels_)
-        == 1
+        adjusted_rand_score(weighted.pseudo_labels_[kept], dropped.pseudo_labels_) == 1
     )
     _assert_same_model(weighted, dropped, X)
 
@@ -614,7 +612,7 @@ def test_weights_direct_classic_and_routed():
     X, y, _ = _blob_data()
     w = np.random.RandomState(0).uniform(0.2, 3, size=len(y))
     fits = dict(_classic_and_routed_fits(X, y, w))
-    for name, fitted in fits.items():
+    for fitted in fits.values():
         _assert_same_model(fitted, fits["direct"], X)
     unweighted = RegroupingClassifier(_exact_lr(), random_state=0).fit(X, y)
     assert not np.allclose(unweighted.predict_proba(X), fits["direct"].predict_proba(X))
