@@ -118,7 +118,7 @@ def solve_speed(n, repeats):
     rows = []
     for name, logits in inputs.items():
         (bias, passes), seconds = best_time(
-            repeats, solve_bias, logits, target, return_n_iter=True
+            repeats, solve_bias, logits, target, return_n_passes=True
         )
         bias = np.asarray(bias, dtype=np.float64)
         z = logits64 + bias
@@ -150,7 +150,7 @@ def main(quick=False):
         + rule
         + f"\n## solve_bias on {n_val:,} x 10 logits\n\n"
         "Target: a long tail on the simplex (halving per class, 1e-3 smallest "
-        "share); passes as reported by `return_n_iter=True`; the error is "
+        "share); passes as reported by `return_n_passes=True`; the error is "
         "recomputed in float64 from the returned bias.\n\n" + solve
     )
     write_result("bias_speed", text, quick)
