@@ -314,7 +314,7 @@ def summarise(results, base, metric):
         values = [row[m] for m in METHODS]
         signed_rows.append([_sign(metric) * v for v in values])
         is_close = _ba_close(row, metric)
-        gap = _sign(metric) * (row["BA"] - row["plain"])
+        gap = _sign(metric) * (row["BA"] - row["plain"]) + 0.0  # no -0.000
         close += is_close
         wins += gap > 1e-9
         losses += gap < -1e-9
