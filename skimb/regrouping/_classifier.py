@@ -1,12 +1,9 @@
 """RegroupingClassifier: learn latent pseudo-classes, answer with real classes."""
 
-import warnings
-from inspect import signature
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -14,13 +11,9 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
-from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.utils import _safe_indexing, check_random_state, gen_batches
-from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._metadata_requests import _routing_enabled
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
-from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -32,19 +25,12 @@ from sklearn.utils.validation import (
     has_fit_parameter,
     validate_data,
 )
-from tqdm import tqdm
 
 from ..nn import NetClassifier
-
-# Classes with more rows than this are clustered by MiniBatchKMeans instead of
-# KMeans when ``clusterer=None``: at 50,000 rows and hundreds of clusters
-# Lloyd's iterations would cost as much as training the network.
-MINIBATCH_THRESHOLD = 10_000
-
-# Default cap on the automatic number of pseudo-classes of one class: the seed
-# paper's largest imbalance (binary CIFAR-100 at 99:1, K = IR = 99) and every
-# benchmark here stay below it, while 10,000:1 no longer asks for 9,999.
-MAX_CLUSTERS = 100
+from ._aggregation import aggregate, row_chunks
+from ._cluster_counts import MAX_CLUSTERS, requested_clusters
+from ._pseudo_labels import make_pseudo_labels
+from ._weights import check_weight_consumers
 
 
 def _estimator_has(attr):
@@ -265,68 +251,6 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _requested_clusters(self, sizes):
-        """Number of clusters asked for each class, before the distinct cap."""
-        if isinstance(self.n_clusters, dict):
-            unknown = [k for k in self.n_clusters if k not in set(self.classes_)]
-            if unknown:
-                raise ValueError(
-                    f"n_clusters names classes that are not in y: {unknown}; "
-                    f"the classes are {self.classes_.tolist()}."
-                )
-            bad = {k: v for k, v in self.n_clusters.items() if not _is_count(v)}
-            if bad:
-                raise ValueError(f"n_clusters values must be integers >= 1, got {bad}.")
-            return np.array([self.n_clusters.get(c, 1) for c in self.classes_])
-        size = sizes.min() if self.min_class_size is None else self.min_class_size
-        # Rounded so that sums of float weights equal to a multiple of the
-        # size do not ask for one cluster more.
-        large = np.round(sizes / size, 9) > 1
-        if self.n_clusters != "auto":
-            return np.where(large, self.n_clusters, 1)
-        auto = np.ceil(np.round(sizes / size, 9)).astype(np.int64)
-        requested = np.where(large, auto, 1)
-        if self.max_clusters is not None and requested.max() > self.max_clusters:
-            capped = {
-                label: int(k)
-                for label, k in zip(self.classes_.tolist(), requested)
-                if k > self.max_clusters
-            }
-            warnings.warn(
-                f"n_clusters='auto' asks for {capped} clusters (class: count), "
-                f"more than max_clusters={self.max_clusters}; those classes are "
-                f"split into {self.max_clusters}. Set max_clusters (None: no cap) "
-                "or n_clusters to choose.",
-                UserWarning,
-                stacklevel=4,
-            )
-            requested = np.minimum(requested, self.max_clusters)
-        return requested
-
-    def _cluster(self, Z, n_clusters, rng, sample_weight):
-        """Cluster labels ``0 .. k-1`` of the rows ``Z`` of one class."""
-        if self.clusterer == "random":
-            return rng.permutation(Z.shape[0]) % n_clusters
-        if self.clusterer is None:
-            factory = MiniBatchKMeans if Z.shape[0] > MINIBATCH_THRESHOLD else KMeans
-            clusterer = factory(
-                n_clusters=n_clusters,
-                n_init="auto",
-                random_state=rng.randint(np.iinfo(np.int32).max),
-            )
-        else:
-            clusterer = clone(self.clusterer)
-            if "n_clusters" in clusterer.get_params():
-                clusterer.set_params(n_clusters=n_clusters)
-        if sample_weight is None:
-            labels = clusterer.fit_predict(Z)
-        elif _accepts(clusterer.fit_predict, "sample_weight"):
-            labels = clusterer.fit_predict(Z, sample_weight=sample_weight)
-        else:
-            labels = clusterer.fit(Z, sample_weight=sample_weight).labels_
-        # Clusterers may skip labels (empty clusters) or use -1 (noise).
-        return np.unique(labels, return_inverse=True)[1]
-
     def _check_X(self, X, reset):
         """Validate feature counts and names; convert only plain arrays.
 
@@ -337,25 +261,6 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             X = check_array(X, dtype=None, estimator=self)
         validate_data(self, X, reset=reset, skip_check_array=True)
         return X
-
-    def _check_weight_consumers(self, estimator):
-        """Raise before any work if a step cannot take ``sample_weight``."""
-        if not _passes_weights(estimator):
-            raise ValueError(
-                f"sample_weight was given but the estimator {estimator!r} does "
-                "not accept it: its fit has no sample_weight parameter (for a "
-                "pipeline, enable metadata routing and request sample_weight "
-                "on a step with set_fit_request)."
-            )
-        clusterer = self.clusterer
-        if clusterer is not None and not isinstance(clusterer, str):
-            if not has_fit_parameter(clusterer, "sample_weight"):
-                raise ValueError(
-                    f"sample_weight was given but the clusterer {clusterer!r} "
-                    "does not accept it (its fit has no sample_weight "
-                    "parameter); use clusterer=None (KMeans), a clusterer "
-                    "whose fit takes sample_weight, or 'random'."
-                )
 
     @_fit_context(
         # The encoder and clusterer are validated when they are fitted.
@@ -404,7 +309,7 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, y, ensure_non_negative=True
             )
-            self._check_weight_consumers(estimator)
+            check_weight_consumers(estimator, self.clusterer)
             sizes = np.bincount(y_index, weights=sample_weight)
             empty = self.classes_[sizes <= 0]
             if empty.size:
@@ -414,7 +319,13 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 )
         else:
             sizes = np.bincount(y_index)
-        requested = self._requested_clusters(sizes)
+        requested = requested_clusters(
+            self.classes_,
+            sizes,
+            n_clusters=self.n_clusters,
+            min_class_size=self.min_class_size,
+            max_clusters=self.max_clusters,
+        )
         if self.encoder is None:
             self.encoder_ = None
             try:
@@ -439,70 +350,22 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 accept_sparse="csr",
                 input_name="the encoder's output",
             )
-        self.pseudo_labels_ = np.empty(len(y), dtype=np.intp)
-        self.cluster_sizes_ = {}
-        parents, offset = [], 0
-        split = int(np.sum(requested > 1))
-        progress = tqdm(
-            total=split,
-            desc="RegroupingClassifier: clustering",
-            unit="class",
-            disable=self.verbose <= 0 or split == 0,
+        self.pseudo_labels_, self.pseudo_classes_, self.cluster_sizes_ = (
+            make_pseudo_labels(
+                Z,
+                y_index,
+                self.classes_,
+                requested,
+                clusterer=self.clusterer,
+                rng=rng,
+                sample_weight=sample_weight,
+                verbose=self.verbose,
+            )
         )
-        for j, label in enumerate(self.classes_.tolist()):
-            rows = np.flatnonzero(y_index == j)
-            k = int(requested[j])
-            weights = None if sample_weight is None else sample_weight[rows]
-            if k > 1:
-                progress.set_postfix(cls=label, n_clusters=k, rows=len(rows))
-                # Zero-weight rows count as dropped: they are not distinct rows.
-                kept = rows if weights is None else rows[weights > 0]
-                distinct = _n_distinct_rows(Z[kept])
-                if k > distinct:
-                    warnings.warn(
-                        f"Class {label!r} has {distinct} distinct rows, fewer than "
-                        f"the {k} clusters asked; it is split into {distinct}.",
-                        UserWarning,
-                        stacklevel=3,
-                    )
-                    k = distinct
-                if k > 1:
-                    labels = self._cluster(Z[rows], k, rng, weights)
-                progress.update()
-            if k <= 1:
-                labels = np.zeros(len(rows), dtype=np.intp)
-            sizes_j = np.bincount(labels)
-            self.pseudo_labels_[rows] = offset + labels
-            self.cluster_sizes_[label] = sizes_j
-            parents.append(np.full(sizes_j.size, j))
-            offset += sizes_j.size
-        progress.close()
-        self.pseudo_classes_ = self.classes_[np.concatenate(parents)]
 
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
         self.estimator_ = estimator.fit(X, self.pseudo_labels_, **fit_params)
         return self
-
-    def _aggregate(self, pseudo_proba):
-        """Class scores from pseudo-class scores, normalised to sum to one."""
-        parents = np.searchsorted(
-            self.classes_, self.pseudo_classes_[self.estimator_.classes_]
-        )
-        starts = np.flatnonzero(np.r_[True, np.diff(parents) != 0])
-        reduce = np.maximum if self.aggregation == "max" else np.add
-        scores = reduce.reduceat(np.asarray(pseudo_proba, dtype=float), starts, 1)
-        return scores / scores.sum(axis=1, keepdims=True)
-
-    def _row_chunks(self, n_rows):
-        """Row batches whose pseudo-class probabilities fit ``working_memory``."""
-        n_pseudo = self.pseudo_classes_.size
-        # The estimator's float64 output plus the reduce's copy, per row.
-        size = get_chunk_n_rows(
-            row_bytes=2 * 8 * n_pseudo,
-            max_n_rows=n_rows,
-            working_memory=get_config()["working_memory"],
-        )
-        return gen_batches(n_rows, max(size, 1))
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
@@ -528,9 +391,13 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         X = self._check_X(X, reset=False)
         n_rows = _num_samples(X)
         proba = np.empty((n_rows, self.classes_.size))
-        for rows in self._row_chunks(n_rows):
+        parents = np.searchsorted(
+            self.classes_, self.pseudo_classes_[self.estimator_.classes_]
+        )
+        for rows in row_chunks(n_rows, self.pseudo_classes_.size):
             chunk = X if rows == slice(0, n_rows) else _safe_indexing(X, rows)
-            proba[rows] = self._aggregate(self.estimator_.predict_proba(chunk))
+            pseudo_proba = self.estimator_.predict_proba(chunk)
+            proba[rows] = aggregate(pseudo_proba, parents, self.aggregation)
         return proba
 
     def predict(self, X):
@@ -562,43 +429,3 @@ class RegroupingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = sparse
         tags.input_tags.string = base_tags.input_tags.string
         return tags
-
-
-def _accepts(method, name):
-    """Whether a callable has a parameter ``name`` (not only ``**kwargs``)."""
-    return name in signature(method).parameters
-
-
-def _passes_weights(estimator):
-    """Whether ``estimator.fit(X, y, sample_weight=w)`` takes the weights.
-
-    True when ``fit`` names the parameter, or, with metadata routing on, when
-    the estimator (a pipeline, a meta-estimator) routes it to a step that
-    requested it.
-    """
-    if has_fit_parameter(estimator, "sample_weight"):
-        return True
-    if not _routing_enabled():
-        return False
-    try:
-        routing = get_routing_for_object(estimator)
-        return "sample_weight" in routing.consumes(
-            method="fit", params={"sample_weight"}
-        )
-    except Exception:  # an object without routing information
-        return False
-
-
-def _n_distinct_rows(Z):
-    """Number of distinct rows of an array or CSR matrix."""
-    if not sp.issparse(Z):
-        return len(np.unique(Z, axis=0))
-    Z = Z.copy()
-    Z.sum_duplicates()  # canonical: sorted indices, no repeated entries
-    Z.eliminate_zeros()
-    bounds = zip(Z.indptr[:-1], Z.indptr[1:])
-    return len({(Z.indices[a:b].tobytes(), Z.data[a:b].tobytes()) for a, b in bounds})
-
-
-def _is_count(value):
-    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1

@@ -20,7 +20,8 @@ from sklearn.svm import LinearSVC
 
 from skimb.nn import NetClassifier
 from skimb.regrouping import RegroupingClassifier
-from skimb.regrouping import _classifier as regrouping_module
+from skimb.regrouping import _pseudo_labels as pseudo_labels_module
+from skimb.regrouping._aggregation import aggregate
 
 
 @pytest.fixture
@@ -138,9 +139,9 @@ def test_max_and_sum_decisions_differ():
     )
     pseudo = np.array([[0.3, 0.3, 0.0, 0.4]])
     assert clf.pseudo_classes_.tolist() == [0, 0, 0, 1]
-    assert clf._aggregate(pseudo).argmax() == 1
-    clf.set_params(aggregation="sum")
-    np.testing.assert_allclose(clf._aggregate(pseudo), [[0.6, 0.4]])
+    parents = clf.pseudo_classes_
+    assert aggregate(pseudo, parents, "max").argmax() == 1
+    np.testing.assert_allclose(aggregate(pseudo, parents, "sum"), [[0.6, 0.4]])
 
 
 def test_kmeans_recovers_structure_random_does_not(blobs_majority):
@@ -240,8 +241,8 @@ def test_distinct_rows_of_sparse_and_dense_agree():
     data, indices = [1, 2, 2, 1, 3, 0], [1, 2, 2, 1, 0, 1]
     matrix = sp.csr_matrix((data, indices, [0, 2, 4, 5, 6, 6]), shape=(5, 3))
     np.testing.assert_array_equal(matrix.toarray(), dense)
-    assert regrouping_module._n_distinct_rows(matrix) == 3
-    assert regrouping_module._n_distinct_rows(dense) == 3
+    assert pseudo_labels_module.n_distinct_rows(matrix) == 3
+    assert pseudo_labels_module.n_distinct_rows(dense) == 3
 
 
 def test_frozen_encoder_is_not_refitted(multiclass):
@@ -325,13 +326,13 @@ def test_minibatch_for_large_classes(monkeypatch, multiclass):
     X, y = multiclass
     used = []
 
-    class Spy(regrouping_module.MiniBatchKMeans):
+    class Spy(pseudo_labels_module.MiniBatchKMeans):
         def fit_predict(self, X, y=None, sample_weight=None):
             used.append(len(X))
             return super().fit_predict(X)
 
-    monkeypatch.setattr(regrouping_module, "MINIBATCH_THRESHOLD", 100)
-    monkeypatch.setattr(regrouping_module, "MiniBatchKMeans", Spy)
+    monkeypatch.setattr(pseudo_labels_module, "MINIBATCH_THRESHOLD", 100)
+    monkeypatch.setattr(pseudo_labels_module, "MiniBatchKMeans", Spy)
     RegroupingClassifier(_lr(), random_state=0).fit(X, y)
     assert used == [120]
 
