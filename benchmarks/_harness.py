@@ -9,8 +9,10 @@ the path) and calls :func:`cli` at the bottom::
 Backbones: :data:`BACKBONE` is the network every bias-adjustment and
 head-to-head benchmark trains; the other entries of :data:`VARIANTS` are the
 settings a benchmark deliberately trains with instead, kept by name so its
-numbers do not move. Results go to ``results/<name>.md``, or
-``results/<name>_quick.md`` for ``--quick``.
+numbers do not move. Results go to ``results/local/<name>.md`` (ignored by
+git, so a rerun leaves the checkout clean), or to the committed
+``results/<name>.md`` with ``--update-results``; ``_quick`` is added to the
+name for ``--quick``.
 """
 
 import argparse
@@ -30,6 +32,8 @@ from skimb.datasets import load_keel, make_long_tailed
 from skimb.nn import LogitAdjustedNet, NetClassifier
 
 RESULTS = Path(__file__).parent / "results"
+# Where results are written: results/local/ unless --update-results.
+_OUTPUT = {"folder": RESULTS / "local"}
 
 # -- backbones ---------------------------------------------------------------
 
@@ -248,15 +252,21 @@ def command(script, quick=False, *flags):
 
 
 def result_path(name, quick=False, ext="md"):
-    """``results/<name>.<ext>``, ``results/<name>_quick.<ext>`` for --quick."""
-    RESULTS.mkdir(exist_ok=True)
-    return RESULTS / f"{name}{'_quick' if quick else ''}.{ext}"
+    """``<folder>/<name>.<ext>`` (``<name>_quick.<ext>`` for --quick).
+
+    The folder is ``results/local/`` unless ``--update-results`` was given.
+    """
+    folder = _OUTPUT["folder"]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}{'_quick' if quick else ''}.{ext}"
 
 
 def write_result(name, text, quick=False):
-    """Print ``text`` and write it to :func:`result_path`."""
+    """Print ``text``, write it to :func:`result_path` and say where."""
     print(text)
-    result_path(name, quick).write_text(text)
+    path = result_path(name, quick)
+    path.write_text(text)
+    print(f"Wrote {path}")
 
 
 def cli(main, doc, *options):
@@ -269,8 +279,15 @@ def cli(main, doc, *options):
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="a reduced run")
+    parser.add_argument(
+        "--update-results",
+        action="store_true",
+        help="write the committed results/ files (default: results/local/)",
+    )
     for flag, kwargs in options:
         parser.add_argument(flag, **kwargs)
-    args = parser.parse_args()
+    args = vars(parser.parse_args())
+    if args.pop("update_results"):
+        _OUTPUT["folder"] = RESULTS
     torch.set_num_threads(1)
-    main(**vars(args))
+    main(**args)

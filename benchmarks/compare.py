@@ -49,6 +49,7 @@ from sklearn.metrics import average_precision_score, balanced_accuracy_score
 from sklearn.model_selection import RepeatedStratifiedKFold, TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from tqdm import tqdm
 
 from skimb.adjustment import BiasAdjustedClassifier
 from skimb.datasets import make_long_tailed
@@ -243,15 +244,22 @@ def main(quick=False, repeats=None, splits=None):
     warnings.filterwarnings("ignore", category=UserWarning)
     results, data_names = {}, []
     started = time.perf_counter()
-    for data_name, X, y in datasets(quick):
+    data = list(datasets(quick))
+    print(
+        f"compare.py {'--quick' if quick else '(full)'}: {len(data)} datasets x "
+        f"{len(methods(1))} methods x {repeats}x{splits}-fold CV; results will go "
+        f"to {result_path('compare', quick)}\n"
+        f"{'dataset':28s} {'method':28s} " + " ".join(METRICS),
+        flush=True,
+    )
+    for data_name, X, y in tqdm(data, desc="datasets", unit="dataset"):
         cv = RepeatedStratifiedKFold(n_splits=splits, n_repeats=repeats, random_state=0)
         n_min = int(y.sum() * (splits - 1) / splits)
         results[data_name] = evaluate(X, y, cv, methods(n_min))
         for name, scores in results[data_name].items():
-            print(
+            tqdm.write(
                 f"{data_name:28s} {name:28s} "
-                + " ".join(f"{scores[m][0]:.3f}" for m in METRICS),
-                flush=True,
+                + " ".join(f"{scores[m][0]:.3f}" for m in METRICS)
             )
         data_names.append(data_name)
     names = list(results[data_names[0]])
