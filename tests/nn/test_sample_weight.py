@@ -255,20 +255,15 @@ def test_weights_need_a_per_sample_criterion(data):
 # -- the ways scikit-learn passes weights
 
 
-def _direct(X, y, weight):
-    scaled = StandardScaler().fit_transform(X)
-    return NetClassifier(max_epochs=3, random_state=0).fit(
-        scaled, y, sample_weight=weight
-    )
-
-
-def test_pipeline_step_sample_weight(data):
+@pytest.mark.parametrize("net", [NetClassifier, LogitAdjustedNet])
+def test_pipeline_step_sample_weight(data, net):
     """Check the classic Pipeline.fit(X, y, step__sample_weight=w)."""
     X, y, weight = data
-    pipe = make_pipeline(StandardScaler(), NetClassifier(max_epochs=3, random_state=0))
-    pipe.fit(X, y, netclassifier__sample_weight=weight)
-    expected = _direct(X, y, weight).predict_proba(StandardScaler().fit_transform(X))
-    np.testing.assert_array_equal(pipe.predict_proba(X), expected)
+    pipe = make_pipeline(StandardScaler(), net(max_epochs=3, random_state=0))
+    pipe.fit(X, y, **{f"{net.__name__.lower()}__sample_weight": weight})
+    scaled = StandardScaler().fit_transform(X)
+    expected = net(max_epochs=3, random_state=0).fit(scaled, y, sample_weight=weight)
+    np.testing.assert_array_equal(pipe.predict_proba(X), expected.predict_proba(scaled))
 
 
 @pytest.mark.parametrize("net", [NetClassifier, LogitAdjustedNet])
@@ -292,8 +287,8 @@ def test_routed_pipeline(data, net):
         assert not np.array_equal(unweighted.predict_proba(X), pipe.predict_proba(X))
 
 
-def _grid_search(routing):
-    net = NetClassifier(max_epochs=3, random_state=0)
+def _grid_search(routing, net_class):
+    net = net_class(max_epochs=3, random_state=0)
     scoring = make_scorer(accuracy_score)
     if routing:
         net.set_fit_request(sample_weight=True)
@@ -301,15 +296,14 @@ def _grid_search(routing):
     return GridSearchCV(net, {"lr": [3e-3]}, cv=KFold(2), scoring=scoring)
 
 
+@pytest.mark.parametrize("net", [NetClassifier, LogitAdjustedNet])
 @pytest.mark.parametrize("routing", [False, True])
-def test_grid_search_passes_weights(data, routing):
+def test_grid_search_passes_weights(data, routing, net):
     """Check GridSearchCV.fit(..., sample_weight=w), routed and not."""
     X, y, weight = data
     with config_context(enable_metadata_routing=routing):
-        search = _grid_search(routing).fit(X, y, sample_weight=weight)
-    expected = NetClassifier(max_epochs=3, random_state=0).fit(
-        X, y, sample_weight=weight
-    )
+        search = _grid_search(routing, net).fit(X, y, sample_weight=weight)
+    expected = net(max_epochs=3, random_state=0).fit(X, y, sample_weight=weight)
     np.testing.assert_array_equal(
         search.best_estimator_.predict_proba(X), expected.predict_proba(X)
     )
