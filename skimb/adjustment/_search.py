@@ -24,7 +24,8 @@ from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
 from ..metrics import get_scorer
-from ._binary_search import COUNT_METRICS, search_binary
+from ._binary_search import search_binary
+from ._count_metrics import COUNT_METRICS
 from ._logits import PrecomputedLogits
 from ._multiclass_search import search_multiclass
 from ._solve import check_weights

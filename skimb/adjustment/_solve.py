@@ -2,25 +2,18 @@
 
 import numbers
 import warnings
-from functools import partial
 
 import numpy as np
 import torch
-from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import _check_sample_weight
 
-# Rows per chunk: a chunk of logits holds about this many entries, so the
-# extra memory of a pass stays small whatever the number of rows.
-_CHUNK_ENTRIES = 1 << 20
+from ._margin_solve import solve_binary
+from ._newton_solve import solve_multiclass
+
 # Smallest accepted target entry: below it the minimiser runs off to -inf.
 MIN_TARGET = 1e-4
-# Largest change of one bias entry in the first Newton step (a factor e**8);
-# the cap doubles after every full capped step the line search accepts (the
-# binary solve's reach, while its bracket is open, doubles likewise), so
-# logits of any scale are reached in a few dozen steps.
-_MAX_STEP = 8.0
 
 
 def check_target(target, n_classes):
@@ -57,170 +50,6 @@ def check_target(target, n_classes):
             f"{target.sum():.8g} for {target.tolist()}."
         )
     return target / target.sum()
-
-
-def _chunks(n_rows, n_classes):
-    step = max(1, _CHUNK_ENTRIES // max(n_classes, 1))
-    return range(0, n_rows, step), step
-
-
-def _pass_numpy(logits, bias, *, hessian, weights=None):
-    """Objective, mean softmax and Hessian part at ``bias`` in one pass.
-
-    With ``weights``, the means are weighted means over the rows.
-    """
-    n_rows, n_classes = logits.shape
-    total_lse = 0.0
-    mean_p = np.zeros(n_classes)
-    outer = np.zeros((n_classes, n_classes))
-    starts, step = _chunks(n_rows, n_classes)
-    for start in starts:
-        z = logits[start : start + step].astype(np.float64) + bias
-        z_max = z.max(axis=1, keepdims=True)
-        e = np.exp(z - z_max)
-        s = e.sum(axis=1, keepdims=True)
-        p = e / s
-        if weights is not None:
-            w = weights[start : start + step]
-            total_lse += float(w @ (np.log(s[:, 0]) + z_max[:, 0]))
-            mean_p += w @ p
-            if hessian:
-                outer += (p * w[:, None]).T @ p
-            continue
-        total_lse += float(np.sum(np.log(s)) + np.sum(z_max))
-        mean_p += p.sum(axis=0)
-        if hessian:
-            outer += p.T @ p
-    total = n_rows if weights is None else float(weights.sum())
-    return total_lse / total, mean_p / total, outer / total
-
-
-def _pass_torch(logits, bias, *, hessian, weights=None):
-    n_rows, n_classes = logits.shape
-    if weights is not None:
-        weights = torch.as_tensor(weights, dtype=torch.float64, device=logits.device)
-    b = torch.as_tensor(bias, dtype=torch.float64, device=logits.device)
-    total_lse = torch.zeros((), dtype=torch.float64, device=logits.device)
-    mean_p = torch.zeros(n_classes, dtype=torch.float64, device=logits.device)
-    outer = torch.zeros(
-        (n_classes, n_classes), dtype=torch.float64, device=logits.device
-    )
-    starts, step = _chunks(n_rows, n_classes)
-    with torch.no_grad():
-        for start in starts:
-            z = logits[start : start + step].to(torch.float64) + b
-            lse = torch.logsumexp(z, dim=1)
-            p = torch.exp(z - lse[:, None])
-            if weights is not None:
-                w = weights[start : start + step]
-                total_lse += w @ lse
-                mean_p += w @ p
-                if hessian:
-                    outer += (p * w[:, None]).T @ p
-                continue
-            total_lse += lse.sum()
-            mean_p += p.sum(dim=0)
-            if hessian:
-                outer += p.T @ p
-    total = n_rows if weights is None else float(weights.sum())
-    return (
-        float(total_lse) / total,
-        mean_p.cpu().numpy() / total,
-        outer.cpu().numpy() / total,
-    )
-
-
-def _margin_states(values, betas, weights):
-    """Mean class-1 probability and its derivative at each bias in ``betas``.
-
-    Biases go in chunks of about ``_CHUNK_ENTRIES`` sigmoids, so the extra
-    memory stays that of a chunk, or of one row of ``values``.
-    """
-    state, slope = np.empty(betas.size), np.empty(betas.size)
-    step = max(1, _CHUNK_ENTRIES // max(values.size, 1))
-    for start in range(0, betas.size, step):
-        chunk = slice(start, start + step)
-        s = expit(values[None, :] + betas[chunk, None])
-        state[chunk] = np.average(s, axis=1, weights=weights)
-        slope[chunk] = np.average(s * (1 - s), axis=1, weights=weights)
-    return state, slope
-
-
-def solve_margins(values, targets, beta0, *, weights=None, tol, max_iter):
-    """Class-1 biases that move the mean sigmoid of binary margins to targets.
-
-    The one-dimensional form of :func:`solve_bias`, vectorised over targets:
-    for each target ``t`` it finds ``beta`` with
-    ``average(expit(values + beta), weights) == t``. The function increases
-    with ``beta``, so each target keeps a bracket ``[low, high]``; a Newton
-    step is taken when it stays inside the bracket, else the bracket is
-    bisected, or (one side still open) the bias moves by a reach that starts
-    at 8 and doubles each time it is used, so margins of any scale are
-    reached in a few dozen passes.
-
-    Parameters
-    ----------
-    values : ndarray of shape (n_values,)
-        Margins ``z1 - z0`` (float64), or the centres of bins of margins.
-    targets : ndarray of shape (n_targets,)
-        Mean class-1 probabilities to reach, in (0, 1).
-    beta0 : ndarray of shape (n_targets,)
-        Starting biases.
-    weights : ndarray of shape (n_values,) or None, default=None
-        Non-negative weights of ``values`` (sample weights, or bin shares),
-        with a positive sum; None weighs them equally.
-    tol : float
-        Stop a target when ``|state - target| <= tol``.
-    max_iter : int
-        Maximum number of steps.
-
-    Returns
-    -------
-    beta : ndarray of shape (n_targets,)
-        The biases of class 1 (class 0 at 0).
-    n_passes : int
-        Passes over ``values`` (one per step, plus the final check).
-    gap : ndarray of shape (n_targets,)
-        ``state - target`` at ``beta``.
-    """
-    targets = np.asarray(targets, dtype=np.float64)
-    beta = np.array(beta0, dtype=np.float64)
-    low = np.full_like(beta, -np.inf)
-    high = np.full_like(beta, np.inf)
-    reach = np.full_like(beta, _MAX_STEP)
-    for n_passes in range(1, max_iter + 2):
-        state, slope = _margin_states(values, beta, weights)
-        gap = state - targets
-        open_ = np.abs(gap) > tol
-        if not open_.any() or n_passes > max_iter:
-            break
-        high = np.where(open_ & (gap > 0), beta, high)
-        low = np.where(open_ & (gap <= 0), beta, low)
-        bracketed = np.isfinite(low) & np.isfinite(high)
-        # np.where evaluates both branches: silence the unused inf/nan ones.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = np.where(slope > 0, beta - gap / slope, np.nan)
-            inside = (low < newton) & (newton < high)
-            step = np.where(gap > 0, beta - reach, beta + reach)
-            new = np.where(inside, newton, np.where(bracketed, (low + high) / 2, step))
-        reach = np.where(open_ & ~inside & ~bracketed, 2 * reach, reach)
-        beta = np.where(open_, new, beta)
-    return beta, n_passes, gap
-
-
-def _margins(logits):
-    """Binary margins ``z1 - z0`` in float64 numpy (torch: computed in place)."""
-    if isinstance(logits, torch.Tensor):
-        with torch.no_grad():
-            z = logits.to(torch.float64)
-            return (z[:, 1] - z[:, 0]).cpu().numpy()
-    return np.asarray(logits[:, 1], dtype=np.float64) - logits[:, 0]
-
-
-def log_odds_start(targets, state):
-    """Biases exact when every margin is alike: log-odds of target minus state."""
-    p0 = np.clip(state, 1e-12, 1 - 1e-12)
-    return np.log(targets / (1 - targets)) - np.log(p0 / (1 - p0))
 
 
 def solve_bias(
@@ -358,12 +187,12 @@ def solve_bias(
                 f"target; got shape {np.shape(bias0)}."
             )
     if n_classes == 2:
-        bias, n_passes, gaps = _solve_binary(
+        bias, n_passes, gaps = solve_binary(
             logits, targets, bias0, tol, max_iter, weights
         )
     else:
         solves = [
-            _solve_multiclass(
+            solve_multiclass(
                 logits, t, None if bias0 is None else bias0[i], tol, max_iter, weights
             )
             for i, t in enumerate(targets)
@@ -399,77 +228,3 @@ def check_weights(sample_weight, n_rows):
         copy=True,
     )  # also refuses weights that are all zero
     return weights
-
-
-def _solve_binary(logits, targets, bias0, tol, max_iter, weights=None):
-    """Two classes: the 1-D margin solve, vectorised over the targets."""
-    values = _margins(logits)
-    n_passes = 0
-    if bias0 is None:
-        n_passes += 1
-        state = (
-            expit(values).mean()
-            if weights is None
-            else np.average(expit(values), weights=weights)
-        )
-        beta0 = log_odds_start(targets[:, 1], state)
-    else:
-        beta0 = bias0[:, 1] - bias0[:, 0]
-    beta, passes, gap = solve_margins(
-        values, targets[:, 1], beta0, weights=weights, tol=tol, max_iter=max_iter
-    )
-    return np.column_stack([-beta / 2, beta / 2]), n_passes + passes, np.abs(gap)
-
-
-def _solve_multiclass(logits, target, bias0, tol, max_iter, weights=None):
-    """Newton's method on the convex objective, with a line search."""
-    n_classes = logits.shape[1]
-    run_pass = partial(
-        _pass_torch if isinstance(logits, torch.Tensor) else _pass_numpy,
-        weights=weights,
-    )
-    n_passes = 0
-    if bias0 is None:
-        _, state, _ = run_pass(logits, np.zeros(n_classes), hessian=False)
-        n_passes += 1
-        # Warm start: exact when the softmax moves every row alike.
-        bias = np.log(target) - np.log(np.maximum(state, 1e-12))
-    else:
-        bias = bias0.copy()
-    bias -= bias.mean()
-    value, state, outer = run_pass(logits, bias, hessian=True)
-    value -= target @ bias
-    n_passes += 1
-    ones = np.full((n_classes, n_classes), 1.0 / n_classes)
-    max_step = _MAX_STEP
-    for _ in range(max_iter):
-        gradient = state - target
-        if np.max(np.abs(gradient)) <= tol:
-            break
-        # The Hessian is singular along the all-ones direction (the gauge);
-        # adding the projector on it makes the step sum to zero.
-        # A tiny ridge keeps it invertible when a class's probabilities
-        # underflow; steps are capped so that such a class cannot overshoot.
-        hessian = np.diag(state) - outer + ones + 1e-12 * np.eye(n_classes)
-        step = -np.linalg.solve(hessian, gradient)
-        capped = np.abs(step).max() > max_step
-        if capped:
-            step *= max_step / np.abs(step).max()
-        slope = gradient @ step
-        length = 1.0
-        while True:
-            candidate = bias + length * step
-            new_value, new_state, new_outer = run_pass(logits, candidate, hessian=True)
-            new_value -= target @ candidate
-            n_passes += 1
-            # Armijo condition; near the minimum f is flat to rounding, so a
-            # smaller gradient is accepted too.
-            armijo = new_value <= value + 1e-4 * length * slope
-            closer = np.abs(new_state - target).max() < np.abs(gradient).max()
-            if armijo or closer or length < 1e-6:
-                break
-            length /= 2
-        bias, value, state, outer = candidate, new_value, new_state, new_outer
-        if capped and length == 1.0:
-            max_step *= 2
-    return bias - bias.mean(), n_passes, np.max(np.abs(state - target))

@@ -168,11 +168,11 @@ def test_search_margins_solve_many_hits_every_target(n):
     """Check the vectorised binary solve of the searches reaches each target."""
     from scipy.special import expit
 
-    from skimb.adjustment._binary_search import _Margins
+    from skimb.adjustment._binary_folds import Margins
 
     rng = np.random.RandomState(0)
     logits = np.c_[np.zeros(n), rng.normal(-3, 2, size=n)]
-    margins = _Margins(logits)
+    margins = Margins(logits)
     targets = np.array([1e-4, 0.01, 0.05, 0.3, 0.5, 0.9, 0.9999])
     betas = margins.solve_many(targets)
     reached = expit(logits[:, 1][None, :] + betas[:, None]).mean(axis=1)
