@@ -16,9 +16,9 @@ from sklearn.utils.validation import (
 )
 
 from ..metrics import get_scorer
-from ..nn import NetClassifier
+from ..nn import LogitsPredictMixin, NetClassifier
 from ._fit_modes import FitModesMixin
-from ._logits import LogitsPredictMixin, raw_logits
+from ._logits import raw_logits
 from ._search import check_weighted_scoring
 from ._target import resolve_fixed_target
 from ._validation import (

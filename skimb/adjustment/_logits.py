@@ -1,8 +1,9 @@
-"""Logits of any classifier, and the predict methods built on logits."""
+"""Logits of any classifier, and a classifier whose input rows are its logits."""
 
 import numpy as np
-from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..nn import LogitsPredictMixin
 
 
 def raw_logits(estimator, X, n_classes):
@@ -23,59 +24,6 @@ def raw_logits(estimator, X, n_classes):
             f"expected one column per class ({n_classes})."
         )
     return z
-
-
-class LogitsPredictMixin:
-    """``decision_function``, ``predict_proba`` and ``predict`` from ``logits``."""
-
-    def decision_function(self, X):
-        """Return the decision values: the logits in scikit-learn's shape.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        decision : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For binary problems the margin of ``classes_[1]`` over
-            ``classes_[0]``, else the logits (scikit-learn's shape
-            convention).
-        """
-        z = self.logits(X)
-        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
-
-    def predict_proba(self, X):
-        """Return the softmax of the logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities in the order of ``classes_``.
-        """
-        return softmax(self.logits(X), axis=1)
-
-    def predict(self, X):
-        """Return the class of largest logit.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        logits = self.logits(X)  # first: it checks that the model is fitted
-        return self.classes_[np.argmax(logits, axis=1)]
 
 
 class PrecomputedLogits(LogitsPredictMixin, ClassifierMixin, BaseEstimator):

@@ -8,6 +8,7 @@ from ._focal_loss import FocalLoss
 from ._ldam_loss import LDAMLoss
 from ._logit_adjusted_loss import LogitAdjustedLoss
 from ._logit_adjusted_net import LogitAdjustedNet
+from ._logits_predict import LogitsPredictMixin
 from ._mlp import MLP
 from ._vs_loss import VSLoss
 
@@ -18,6 +19,7 @@ __all__ = [
     "LDAMLoss",
     "LogitAdjustedLoss",
     "LogitAdjustedNet",
+    "LogitsPredictMixin",
     "MLP",
     "NetClassifier",
     "VSLoss",

@@ -10,6 +10,7 @@ from ._auto_device import AutoDeviceMixin
 from ._batches import ArrayBatches
 from ._fit_checks import check_convergence
 from ._init_args import add_defaults
+from ._logits_predict import LogitsPredictMixin
 from ._mlp import MLP
 from ._net_params import NET_PARAMETER_CONSTRAINTS, check_params
 from ._output_checks import check_finite_logits, check_logits_shape, check_scalar_loss
@@ -23,7 +24,9 @@ def _encoded_accuracy(net, X, y):
     return float(np.mean(net.logits(X).argmax(axis=1) == np.asarray(y)))
 
 
-class NetClassifier(AutoDeviceMixin, WeightedRowsMixin, NeuralNetClassifier):
+class NetClassifier(
+    LogitsPredictMixin, AutoDeviceMixin, WeightedRowsMixin, NeuralNetClassifier
+):
     """Neural network classifier on skorch that behaves like a scikit-learn one.
 
     It closes the gaps skorch leaves to its users: labels of any type (strings,
@@ -362,33 +365,3 @@ class NetClassifier(AutoDeviceMixin, WeightedRowsMixin, NeuralNetClassifier):
         logits = self._forward_logits(X).numpy()
         check_finite_logits(logits)
         return logits
-
-    def predict_proba(self, X):
-        """Return class probabilities, the softmax of :meth:`logits`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to one; columns follow ``classes_``.
-        """
-        return torch.softmax(torch.as_tensor(self.logits(X)), dim=1).numpy()
-
-    def predict(self, X):
-        """Return the most probable class label of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels of the same type as the training labels.
-        """
-        return self.classes_[self.logits(X).argmax(axis=1)]
