@@ -156,6 +156,9 @@ class BiasAdjustedClassifier(
         the searched rule needs to be used (step 4 above); ``0`` keeps any
         strict improvement, ``-inf`` turns the check off. Only for
         ``target="search"`` and ``per_epoch=False``.
+    verbose : int, default=0
+        ``0`` is silent; ``1`` or more shows a progress bar (tqdm) over the
+        fits of the validation models.
     random_state : int, RandomState instance or None, default=None
         Seeds the holdout split when ``cv`` is a float.
 
@@ -242,6 +245,7 @@ class BiasAdjustedClassifier(
         "refit": ["boolean"],
         "state_on": [StrOptions({"validation", "train"})],
         "min_improvement": [Interval(Real, None, None, closed="both")],
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
 
@@ -257,6 +261,7 @@ class BiasAdjustedClassifier(
         refit=True,
         state_on="validation",
         min_improvement=0.01,
+        verbose=0,
         random_state=None,
     ):
         self.estimator = estimator
@@ -268,6 +273,7 @@ class BiasAdjustedClassifier(
         self.refit = refit
         self.state_on = state_on
         self.min_improvement = min_improvement
+        self.verbose = verbose
         self.random_state = random_state
 
     def _base_estimator(self):

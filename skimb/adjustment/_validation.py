@@ -12,6 +12,7 @@ from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.validation import _check_sample_weight, has_fit_parameter
 from skorch import NeuralNet
 from skorch.dataset import ValidSplit
+from tqdm import tqdm
 
 from ..metrics import get_scorer
 from ._logits import raw_logits
@@ -216,7 +217,13 @@ def fold_logits(
     )
     folds, model = [], None
     fit_params = fit_params or {}
-    for train, valid in splits:
+    progress = tqdm(
+        splits,
+        desc="BiasAdjustedClassifier: validation fits",
+        unit="fit",
+        disable=not estimator.verbose,
+    )
+    for train, valid in progress:
         params = {
             key: _safe_indexing(value, train) for key, value in fit_params.items()
         }

@@ -669,3 +669,13 @@ def test_exact_search_on_many_rows_matches_sorted_counts():
     assert geometric_mean_score(y, ba.predict(X)) == pytest.approx(
         ba.best_score_, abs=1e-12
     )
+
+
+def test_verbose_progress_bar(capsys):
+    """Check verbose=1 shows a progress bar over the validation fits."""
+    X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
+    BiasAdjustedClassifier(LogisticRegression(), cv=3).fit(X, y)
+    assert capsys.readouterr().err == ""
+    BiasAdjustedClassifier(LogisticRegression(), cv=3, verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    assert "BiasAdjustedClassifier: validation fits" in err and "3/3" in err
