@@ -128,8 +128,6 @@ device, random_state, verbose, **kwargs
     See Also
     --------
     NetClassifier : The same network with a criterion of your choice.
-    skimb.adjustment.BiasAdjustedClassifier : Adjusts the logits to a target
-        imbalance state after training instead.
 
     References
     ----------

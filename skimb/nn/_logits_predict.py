@@ -21,8 +21,6 @@ class LogitsPredictMixin:
     See Also
     --------
     NetClassifier : Its logits are the network's outputs.
-    skimb.adjustment.BiasAdjustedClassifier : Its logits are a model's plus a
-        bias.
 
     Examples
     --------
