@@ -10,6 +10,7 @@ from ._logit_adjusted_loss import LogitAdjustedLoss
 from ._logit_adjusted_net import LogitAdjustedNet
 from ._logits_predict import LogitsPredictMixin
 from ._mlp import MLP
+from ._tabm_backbone import TabMBackbone
 from ._vs_loss import VSLoss
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "LogitsPredictMixin",
     "MLP",
     "NetClassifier",
+    "TabMBackbone",
     "VSLoss",
     "class_balanced_weights",
 ]

@@ -4,13 +4,16 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
+from sklearn.utils import _safe_indexing
 from skorch.callbacks import EpochScoring, ProgressBar
 
 from ._auto_device import AutoDeviceMixin
 from ._batches import ArrayBatches
+from ._early_stopping import training_callbacks, uses_early_stopping, validation_split
 from ._fit_checks import check_convergence
 from ._init_args import add_defaults
 from ._logits_predict import LogitsPredictMixin
+from ._member_loss import flatten_members
 from ._mlp import MLP
 from ._net_params import NET_PARAMETER_CONSTRAINTS, check_params
 from ._output_checks import check_finite_logits, check_logits_shape, check_scalar_loss
@@ -152,6 +155,11 @@ class NetClassifier(
         batch_size=128,
         predict_batch_size=8192,
         train_split=None,
+        preprocessing="quantile",
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        lr_schedule=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -170,6 +178,11 @@ class NetClassifier(
             **kwargs,
         )
         self.predict_batch_size = predict_batch_size
+        self.preprocessing = preprocessing
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.lr_schedule = lr_schedule
         self.random_state = random_state
 
     _parameter_constraints = NET_PARAMETER_CONSTRAINTS
@@ -192,7 +205,12 @@ class NetClassifier(
                 params.setdefault("batch_size", self.predict_batch_size)
             return params
         if prefix == "module":
-            fitted = {"n_features": "n_features_in_", "n_classes": "classes_"}
+            fitted = {
+                "n_features": "n_features_in_",
+                "n_classes": "classes_",
+                "n_samples": "n_samples_fit_",
+                "cat_cardinalities": "cat_cardinalities_",
+            }
         elif prefix == "criterion":
             fitted = {"class_counts": "class_counts_"}
         else:
@@ -232,8 +250,17 @@ class NetClassifier(
         number. With weights, the batch's loss is ``sum(w * l) / sum(w * c_y)``
         for ``reduction="mean"`` and ``sum(w * l)`` for ``reduction="sum"``,
         ``c_y`` the criterion's class weight of each row's label (1 without).
+
+        In training mode an ensemble module may return the logits of its
+        ``k`` members, shape ``(batch, k, n_classes)``: every member gets the
+        loss of every row (the rows, their targets and weights repeated
+        ``k`` times), so the batch's loss is the mean of the members' losses.
         """
-        check_logits_shape(y_pred, len(self.classes_), type(self).__name__)
+        check_logits_shape(
+            y_pred, len(self.classes_), type(self).__name__, members=training
+        )
+        if y_pred.ndim == 3:
+            y_pred, y_true, X = flatten_members(y_pred, y_true, X, self.device)
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         check_scalar_loss(loss, self.criterion_)
         return loss
@@ -249,7 +276,24 @@ class NetClassifier(
         ]
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
+        return callbacks + training_callbacks(self)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Split the training data; early stopping's stratified split by default.
+
+        With early stopping on and ``train_split=None``, a stratified
+        ``validation_fraction`` of the rows is held out (seeded by
+        ``random_state``); otherwise skorch's ``train_split`` decides.
+        """
+        if self.train_split is None and getattr(self, "early_stopping_", False):
+            dataset = self.get_dataset(X, y)
+            return validation_split(self)(dataset, y)
+        return super().get_split_datasets(X, y, **fit_params)
+
+    @property
+    def cat_cardinalities_(self):
+        check_is_fitted(self, "preprocessor_")
+        return self.preprocessor_.cat_cardinalities_
 
     @property
     def classes_(self):
@@ -258,6 +302,11 @@ class NetClassifier(
 
     def _train(self, X, y, sample_weight, fit_params, routing_method, *, reset):
         """Run skorch's training loop; on a fresh network, check it learned."""
+        if reset:
+            self.n_samples_fit_ = len(y)
+            self.early_stopping_ = uses_early_stopping(
+                self, y, partial=routing_method == "partial_fit"
+            )
         if sample_weight is not None:
             fit_params = {**fit_params, WEIGHT: sample_weight}
         NeuralNetClassifier.partial_fit(

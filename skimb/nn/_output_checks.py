@@ -3,13 +3,23 @@
 import numpy as np
 
 
-def check_logits_shape(y_pred, n_classes, net_name):
-    """Refuse module outputs that are not one logit per class."""
-    if y_pred.ndim != 2 or y_pred.shape[1] != n_classes:
+def check_logits_shape(y_pred, n_classes, net_name, members=False):
+    """Refuse module outputs that are not one logit per class.
+
+    ``(n_samples, n_classes)``; with ``members=True`` (training mode) also
+    ``(n_samples, k, n_classes)``, the logits of an ensemble's ``k`` members.
+    """
+    ndims = (2, 3) if members else (2,)
+    if y_pred.ndim not in ndims or y_pred.shape[-1] != n_classes:
+        members_shape = (
+            f", or (n_samples, k, {n_classes}) for the k members of an "
+            "ensemble in training mode"
+        )
         raise ValueError(
             f"The module returned outputs of shape {tuple(y_pred.shape)}; "
             f"{net_name} needs one logit per class, shape "
-            f"(n_samples, {n_classes})."
+            f"(n_samples, {n_classes}){members_shape if members else ''} "
+            f"(in {'training' if members else 'evaluation'} mode)."
         )
 
 
