@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from scipy.special import expit
 
+from ._chunked_logits import ChunkedLogits
 from ._newton_solve import CHUNK_ENTRIES, MAX_STEP
 
 
@@ -29,7 +30,7 @@ def _margin_states(values, betas, weights):
     return state, slope
 
 
-def solve_margins(values, targets, beta0, *, weights=None, tol, max_iter):
+def solve_margins(values, targets, beta0, *, weights=None, tol, max_iter, states=None):
     """Class-1 biases that move the mean sigmoid of binary margins to targets.
 
     The one-dimensional form of :func:`solve_bias`, vectorised over targets:
@@ -56,6 +57,10 @@ def solve_margins(values, targets, beta0, *, weights=None, tol, max_iter):
         Stop a target when ``|state - target| <= tol``.
     max_iter : int
         Maximum number of steps.
+    states : callable or None, default=None
+        ``states(betas) -> (state, slope)``, the mean class-1 probability
+        and its derivative at each bias (one pass); it replaces ``values``
+        and ``weights`` (margins in chunks). None uses ``values``.
 
     Returns
     -------
@@ -71,8 +76,13 @@ def solve_margins(values, targets, beta0, *, weights=None, tol, max_iter):
     low = np.full_like(beta, -np.inf)
     high = np.full_like(beta, np.inf)
     reach = np.full_like(beta, MAX_STEP)
+    if states is None:
+
+        def states(betas):
+            return _margin_states(values, betas, weights)
+
     for n_passes in range(1, max_iter + 2):
-        state, slope = _margin_states(values, beta, weights)
+        state, slope = states(beta)
         gap = state - targets
         open_ = np.abs(gap) > tol
         if not open_.any() or n_passes > max_iter:
@@ -111,8 +121,8 @@ def solve_binary(logits, targets, bias0, tol, max_iter, weights=None):
 
     Parameters
     ----------
-    logits : ndarray or torch.Tensor of shape (n_samples, 2)
-        Finite logits.
+    logits : ndarray, torch.Tensor of shape (n_samples, 2) or ChunkedLogits
+        Finite logits; in chunks, each pass is a map-reduce over them.
     targets : ndarray of shape (n_targets, 2)
         Checked targets; column 1 is solved for.
     bias0 : ndarray of shape (n_targets, 2) or None
@@ -131,19 +141,28 @@ def solve_binary(logits, targets, bias0, tol, max_iter, weights=None):
     gap : ndarray of shape (n_targets,)
         ``|state - target|`` at the bias.
     """
-    values = margins(logits)
+    chunked = isinstance(logits, ChunkedLogits)
+    values = None if chunked else margins(logits)
+    states = logits.margin_states if chunked else None
     n_passes = 0
     if bias0 is None:
         n_passes += 1
-        state = (
-            expit(values).mean()
-            if weights is None
-            else np.average(expit(values), weights=weights)
-        )
+        if chunked:
+            state = states(np.zeros(1))[0][0]
+        elif weights is None:
+            state = expit(values).mean()
+        else:
+            state = np.average(expit(values), weights=weights)
         beta0 = log_odds_start(targets[:, 1], state)
     else:
         beta0 = bias0[:, 1] - bias0[:, 0]
     beta, passes, gap = solve_margins(
-        values, targets[:, 1], beta0, weights=weights, tol=tol, max_iter=max_iter
+        values,
+        targets[:, 1],
+        beta0,
+        weights=weights,
+        tol=tol,
+        max_iter=max_iter,
+        states=states,
     )
     return np.column_stack([-beta / 2, beta / 2]), n_passes + passes, np.abs(gap)

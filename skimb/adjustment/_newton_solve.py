@@ -4,13 +4,17 @@ The bias ``b`` minimises ``f(b) = mean_x logsumexp(z_x + b) - target . b``,
 whose gradient is the model imbalance state ``P(b) = mean_x softmax(z_x + b)``
 minus the target and whose Hessian is ``diag(P) - mean_x p_x p_x^T``. A pass
 streams the logits (numpy, or torch on their device) in chunks of about
-``CHUNK_ENTRIES`` entries.
+``CHUNK_ENTRIES`` entries; logits already in chunks
+(:class:`~skimb.adjustment._chunked_logits.ChunkedLogits`, a Dask array or
+blocks) are reduced chunk by chunk.
 """
 
 from functools import partial
 
 import numpy as np
 import torch
+
+from ._chunked_logits import ChunkedLogits
 
 # Rows per chunk: a chunk of logits holds about this many entries, so the
 # extra memory of a pass stays small whatever the number of rows.
@@ -104,8 +108,9 @@ def solve_multiclass(logits, target, bias0, tol, max_iter, weights=None):
 
     Parameters
     ----------
-    logits : ndarray or torch.Tensor of shape (n_samples, n_classes)
-        Finite logits.
+    logits : ndarray, torch.Tensor of shape (n_samples, n_classes) or ChunkedLogits
+        Finite logits; in chunks (with their own weights), each pass is a
+        map-reduce over them.
     target : ndarray of shape (n_classes,)
         A checked target.
     bias0 : ndarray of shape (n_classes,) or None
@@ -126,11 +131,14 @@ def solve_multiclass(logits, target, bias0, tol, max_iter, weights=None):
     gap : float
         ``max |P(b) - target|`` at the bias.
     """
-    n_classes = logits.shape[1]
-    run_pass = partial(
-        _pass_torch if isinstance(logits, torch.Tensor) else _pass_numpy,
-        weights=weights,
-    )
+    n_classes = len(target)
+    if isinstance(logits, ChunkedLogits):
+        run_pass = ChunkedLogits.softmax_pass
+    else:
+        run_pass = partial(
+            _pass_torch if isinstance(logits, torch.Tensor) else _pass_numpy,
+            weights=weights,
+        )
     n_passes = 0
     if bias0 is None:
         _, state, _ = run_pass(logits, np.zeros(n_classes), hessian=False)

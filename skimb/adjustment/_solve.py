@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils.validation import _check_sample_weight
 
+from ._chunked_logits import ChunkedLogits, is_chunked, is_dask_array
 from ._margin_solve import solve_binary
 from ._newton_solve import solve_multiclass
 
@@ -73,6 +74,14 @@ def solve_bias(
     the logits in chunks, so the extra memory is a chunk, never a copy of all
     the logits, and no autograd graph is built.
 
+    Logits that do not fit in memory can be given in chunks: a Dask array
+    (chunked along the rows) or a re-iterable of 2-D blocks. Each pass is
+    then a map-reduce over the chunks (per chunk, the sums of the softmax
+    probabilities and of their Jacobian terms; the sums are added), so the
+    whole array is never held and a Dask array is reduced where its chunks
+    live (on a ``distributed`` cluster when a client is active). The bias
+    equals the in-memory solve's to rounding.
+
     With two classes only the margin ``beta = b1 - b0`` matters: the state is
     ``mean_x expit(z_x1 - z_x0 + beta)``, increasing in ``beta``, and Newton's
     method safeguarded by bisection solves it for many targets at once (one
@@ -80,8 +89,15 @@ def solve_bias(
 
     Parameters
     ----------
-    logits : ndarray or torch.Tensor of shape (n_samples, n_classes)
-        Raw scores of a model (float32 or float64; on any torch device).
+    logits : ndarray, torch.Tensor, dask array, list or callable
+        Raw scores of a model, of shape (n_samples, n_classes) (float32 or
+        float64; a tensor on any torch device). In chunks: a Dask array
+        (dask is an optional dependency); a list or tuple of 2-D blocks
+        (numpy arrays or tensors) stacked along the rows; or a callable
+        returning a new iterator of such blocks each time it is called (for
+        blocks read from disk). Each pass re-reads the chunks, so a one-shot
+        iterator such as a generator is refused: pass the function that
+        makes it. Chunks are checked as they are read.
     target : array-like of shape (n_classes,) or (n_targets, n_classes)
         Mean class probabilities to reach; entries at least 1e-4, summing
         to 1. A 2-D array gives one bias per row (vectorised for two
@@ -100,13 +116,16 @@ def solve_bias(
         ``sum_x w_x softmax(z_x + b) / sum_x w_x`` (and ``f`` the weighted
         mean likewise), so an integer weight acts as the row repeated and a
         zero weight as the row dropped. Non-negative, finite, with a positive
-        sum. None weighs the rows equally.
+        sum. None weighs the rows equally. With logits in blocks, one array
+        of all rows in the blocks' order; with a Dask array, a numpy or a
+        1-D Dask array.
 
     Returns
     -------
     bias : ndarray or torch.Tensor of the shape of ``target``
         The bias, with the gauge ``sum(bias) == 0``, as float64: a numpy
-        array for numpy input, a tensor on the logits' device for torch input.
+        array for numpy input and for logits in chunks, a tensor on the
+        logits' device for torch input.
     n_passes : int
         Passes over the logits (without ``bias0``, the first one computes
         ``P(0)``); only when ``return_n_passes=True``.
@@ -147,7 +166,29 @@ def solve_bias(
     >>> binary = rng.normal(size=(1000, 2))
     >>> solve_bias(binary, [[0.9, 0.1], [0.5, 0.5]]).shape
     (2, 2)
+
+    The same logits in blocks of 100 rows give the same bias:
+
+    >>> blocks = [logits[i : i + 100] for i in range(0, 1000, 100)]
+    >>> chunked = solve_bias(blocks, [0.2, 0.3, 0.5])
+    >>> bool(np.allclose(chunked, bias, rtol=0, atol=1e-10))
+    True
     """
+    if not isinstance(tol, numbers.Real) or tol <= 0:
+        raise ValueError(f"tol must be a positive float; got {tol!r}.")
+    if not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
+    if is_chunked(logits):
+        chunks = ChunkedLogits(logits, sample_weight)
+        bias, n_passes = _solve(
+            chunks, chunks.prepare(), target, tol, max_iter, bias0, None
+        )
+        return (bias, n_passes) if return_n_passes else bias
+    if is_dask_array(sample_weight):
+        raise ValueError(
+            "a Dask sample_weight needs Dask logits; got logits of type "
+            f"{type(logits).__name__}."
+        )
     is_torch = isinstance(logits, torch.Tensor)
     if not is_torch:
         logits = np.asarray(logits)
@@ -163,12 +204,17 @@ def solve_bias(
         finite = bool(np.isfinite(logits).all())
     if not finite:
         raise ValueError("logits contain NaN or infinite values.")
-    if not isinstance(tol, numbers.Real) or tol <= 0:
-        raise ValueError(f"tol must be a positive float; got {tol!r}.")
-    if not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
-    n_classes = logits.shape[1]
     weights = check_weights(sample_weight, logits.shape[0])
+    bias, n_passes = _solve(
+        logits, logits.shape[1], target, tol, max_iter, bias0, weights
+    )
+    if is_torch:
+        bias = torch.as_tensor(bias, dtype=torch.float64, device=logits.device)
+    return (bias, n_passes) if return_n_passes else bias
+
+
+def _solve(logits, n_classes, target, tol, max_iter, bias0, weights):
+    """The bias and the number of passes, for checked logits (or chunks)."""
     if isinstance(target, torch.Tensor):
         target = target.detach().cpu().numpy()
     many = np.ndim(target) == 2
@@ -205,13 +251,11 @@ def solve_bias(
             f"solve_bias did not reach tol={tol} in max_iter={max_iter} Newton "
             f"steps (max |P(b) - target| = {np.max(gaps):.3g}).",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     if not many:
         bias = bias[0]
-    if is_torch:
-        bias = torch.as_tensor(bias, dtype=torch.float64, device=logits.device)
-    return (bias, n_passes) if return_n_passes else bias
+    return bias, n_passes
 
 
 def check_weights(sample_weight, n_rows):
