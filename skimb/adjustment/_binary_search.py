@@ -53,8 +53,14 @@ def _slot_counts(cuts, others, weights=None):
 
 
 def _search_binary_decimal(folds, scoring, candidates_fn):
-    """Score targets on the paper's decimal grid (or the given fixed ones)."""
+    """Score targets on the paper's decimal grid (or the given fixed ones).
+
+    Returns the probabilities, scores and constraint values (shape
+    ``(n_constraints, n_candidates)``, None without constraints) of the
+    candidates.
+    """
     tried = {}
+    constraints = scoring.constraints
     solved = [([], []) for _ in folds.train]  # per fold: targets r1, betas
 
     def evaluate(probabilities):
@@ -70,20 +76,30 @@ def _search_binary_decimal(folds, scoring, candidates_fn):
             betas.extend(fold_betas[-1])
         for i, p in enumerate(new):
             betas = [float(b[i]) for b in fold_betas]
+            counted = scoring.count_metric is not None or constraints is not None
+            counts = folds.counts(betas) if counted else None
             if scoring.count_metric is not None:
-                score = float(
-                    scoring.count_metric(*folds.counts(betas), folds.metric_minority)
-                )
+                score = float(scoring.count_metric(*counts, folds.metric_minority))
             else:
                 score = scoring.score(folds.pooled_logits(betas))
-            tried[p] = (p, score)
-        probabilities, scores = zip(*sorted(tried.values()), strict=True)
-        return probabilities[middle_of_best(scores)]
+            values = None if constraints is None else constraints.binary_values(*counts)
+            tried[p] = (p, score, values)
+        ordered = sorted(tried.values(), key=lambda item: item[0])
+        shortfall = (
+            None
+            if constraints is None
+            else [constraints.shortfall(v) for _, _, v in ordered]
+        )
+        best = middle_of_best([s for _, s, _ in ordered], shortfall)
+        return ordered[best][0]
 
     candidates_fn(evaluate)
-    probabilities = np.array([p for p, _ in tried.values()])
-    scores = np.array([s for _, s in tried.values()])
-    return probabilities, scores
+    probabilities = np.array([p for p, _, _ in tried.values()])
+    scores = np.array([s for _, s, _ in tried.values()])
+    values = None
+    if constraints is not None:
+        values = np.column_stack([v for _, _, v in tried.values()])
+    return probabilities, scores, values
 
 
 def _decimal_candidates(evaluate):
@@ -163,7 +179,20 @@ def _search_binary_exact(folds, scoring):
     scores = scoring.count_metric(
         tp, folds.n_pos - tp, fp, folds.n_neg - fp, folds.metric_minority
     ).astype(np.float64)
-    best = int(np.argmax(scores))
+    # Floors on recall, precision and specificity of either class also get
+    # no worse with fewer rows of the other class predicted as the anchor:
+    # the best threshold that meets them is also at an anchor row.
+    met = None  # the constraint values at each threshold
+    if scoring.constraints is None:
+        best = int(np.argmax(scores))
+    else:
+        met = scoring.constraints.binary_values(
+            tp, folds.n_pos - tp, fp, folds.n_neg - fp
+        )
+        feasible = np.flatnonzero(scoring.constraints.shortfall(met) == 0)
+        if feasible.size == 0:
+            raise scoring.constraints.error(met)
+        best = int(feasible[np.argmax(scores[feasible])])
     # Anchor cut values: -inf (no row predicted as the anchor), then the keys.
     values = np.concatenate([[-np.inf], cuts])
     low = values[best]
@@ -194,8 +223,10 @@ def _search_binary_exact(folds, scoring):
     r1[finite] = critical(kept_values[finite])
     r1 = np.clip(np.concatenate([r1, [best_r1]]), MIN_TARGET, 1 - MIN_TARGET)
     recorded = np.concatenate([scores[kept], [scores[best]]])
+    if met is not None:
+        met = np.concatenate([met[:, kept], met[:, [best]]], axis=1)
     p_minority = class1_probability(r1, folds.minority)
-    return p_minority, recorded, p_minority[-1], scores[best]
+    return p_minority, recorded, p_minority[-1], scores[best], met
 
 
 def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
@@ -205,24 +236,31 @@ def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
     """
     minority = minority_index(prior)
     binary = BinaryFolds(folds, minority, weights)
+    constraints = scoring.constraints
     if fixed is not None:
         p = [fixed[minority]]
-        probabilities, scores = _search_binary_decimal(
+        probabilities, scores, values = _search_binary_decimal(
             binary, scoring, lambda evaluate: evaluate(p)
         )
         best_p, best_score = probabilities[0], scores[0]
     elif search == "exact":
-        probabilities, scores, best_p, best_score = _search_binary_exact(
+        probabilities, scores, best_p, best_score, values = _search_binary_exact(
             binary, scoring
         )
     else:
-        probabilities, scores = _search_binary_decimal(
+        probabilities, scores, values = _search_binary_decimal(
             binary, scoring, _decimal_candidates
         )
     order = np.argsort(probabilities, kind="stable")
     probabilities, scores = probabilities[order], scores[order]
+    shortfall = None
+    if constraints is not None:
+        values = values[:, order]
+        shortfall = constraints.shortfall(values)
+        if not np.any(shortfall == 0):
+            raise constraints.error(values)
     if fixed is None and search != "exact":
-        best = middle_of_best(scores)
+        best = middle_of_best(scores, shortfall)
         best_p, best_score = probabilities[best], scores[best]
     r1 = class1_probability(probabilities, minority)
     results = {
@@ -230,4 +268,6 @@ def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
         "score": scores,
         "minority_probability": probabilities,
     }
+    if constraints is not None:
+        results["feasible"] = shortfall == 0
     return binary_target(class1_probability(best_p, minority)), best_score, results

@@ -17,10 +17,12 @@ from sklearn.utils.validation import (
 
 from ..metrics import get_scorer
 from ..nn import LogitsPredictMixin, NetClassifier
+from ._constraints import check_constraints
 from ._fit_modes import FitModesMixin
 from ._logits import raw_logits
+from ._probabilities import ProbabilitiesMixin
 from ._search import check_weighted_scoring
-from ._target import resolve_fixed_target
+from ._target import minority_index, resolve_fixed_target
 from ._validation import (
     check_base_estimator,
     check_decision_scorer,
@@ -31,7 +33,11 @@ from ._validation import (
 
 
 class BiasAdjustedClassifier(
-    LogitsPredictMixin, FitModesMixin, ClassifierMixin, BaseEstimator
+    ProbabilitiesMixin,
+    LogitsPredictMixin,
+    FitModesMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     """Classifier whose bias moves its imbalance state to the best one.
 
@@ -98,6 +104,28 @@ class BiasAdjustedClassifier(
        need not transfer to the refitted model; where the model already
        predicts well for the metric, moving it can only cost.
 
+    Constraints. With ``constraints`` (floors on validation metrics, e.g.
+    ``{"recall": 0.9}``: catch 90% of the minority) the search maximises
+    ``scoring`` among the rules whose pooled validation predictions meet
+    every floor; the exact binary search does so over every threshold. The
+    model's own rule is kept (step 4) only when it meets them too. When no
+    rule tried meets them, :meth:`fit` raises a ValueError that reports the
+    best value reachable for each floor. The values reached are
+    ``constraint_values_``; on new data they hold as well as the validation
+    rows represent it.
+
+    Probabilities. :meth:`predict` and :meth:`decision_function` use the
+    adjusted logits (:meth:`logits`); :meth:`predict_proba` returns the base
+    model's probabilities by default (``probabilities="base"``), as
+    :class:`~sklearn.model_selection.TunedThresholdClassifierCV` keeps them
+    and moves only the decision: the bias moves the predicted probabilities
+    to the target state, which is right for the decision and wrong as an
+    estimate of how likely each class is. ``"adjusted"`` returns the softmax
+    of the adjusted logits (the behaviour of skimb 0.x before this option);
+    ``"sigmoid"``, ``"isotonic"`` and ``"temperature"`` recalibrate the base
+    model's scores on the pooled validation logits with
+    :class:`~sklearn.calibration.CalibratedClassifierCV`.
+
     With ``per_epoch=True`` and a skorch network, the network is trained once
     with the :class:`skimb.adjustment.BiasAdjustment` callback, which runs the
     search after every epoch on its validation split (its ``train_split``,
@@ -156,6 +184,24 @@ class BiasAdjustedClassifier(
         the searched rule needs to be used (step 4 above); ``0`` keeps any
         strict improvement, ``-inf`` turns the check off. Only for
         ``target="search"`` and ``per_epoch=False``.
+    constraints : dict or None, default=None
+        Floors on the pooled validation metrics of the chosen rule (see
+        Constraints above): ``{metric: floor}`` for the minority class (the
+        fewest training rows) or ``{metric: {label: floor}}`` per class,
+        with metrics ``"recall"``, ``"precision"`` and ``"specificity"``
+        (one class against the rest) and floors in [0, 1]. For instance
+        ``{"recall": 0.9}`` with ``scoring="precision"``: the most precise
+        rule that catches 90% of the minority. Only with
+        ``target="search"`` and ``per_epoch=False``.
+    probabilities : {"base", "adjusted", "sigmoid", "isotonic", \
+            "temperature"}, default="base"
+        What :meth:`predict_proba` returns (see Probabilities above):
+        the base model's probabilities, the softmax of the adjusted logits,
+        or the base model's scores recalibrated on the pooled validation
+        logits by that method of
+        :class:`~sklearn.calibration.CalibratedClassifierCV` (not with
+        ``per_epoch=True``). :meth:`predict` is the argmax of the adjusted
+        logits whatever this is.
     verbose : int, default=0
         ``0`` is silent; ``1`` or more shows a progress bar (tqdm) over the
         fits of the validation models.
@@ -184,11 +230,19 @@ class BiasAdjustedClassifier(
     own_score_ : float
         Pooled validation score of the model's own rule (zero bias); not
         set with ``per_epoch=True``.
+    constraint_values_ : dict
+        With ``constraints``: ``{metric: {label: value}}``, the pooled
+        validation values of the rule used, each at least its floor.
+    calibrator_ : CalibratedClassifierCV
+        With a calibrating ``probabilities``: the calibration of the base
+        model's scores, fitted on the pooled validation logits (its input
+        is the base model's scores, one column per class).
     search_results_ : dict of ndarray
         ``"target"`` (n_candidates, n_classes) and ``"score"``
         (n_candidates,) of the candidates scored (the pooled validation
-        score of each target, its bias solved as ``state_on`` says); for
-        binary problems also
+        score of each target, its bias solved as ``state_on`` says); with
+        ``constraints`` also ``"feasible"``, whether each meets the floors;
+        for binary problems also
         ``"minority_probability"``, and candidates sorted by it. The exact
         search records about 100 evenly spaced thresholds (each at the
         target where its last row changes class) and the best one.
@@ -245,6 +299,10 @@ class BiasAdjustedClassifier(
         "refit": ["boolean"],
         "state_on": [StrOptions({"validation", "train"})],
         "min_improvement": [Interval(Real, None, None, closed="both")],
+        "constraints": [dict, None],
+        "probabilities": [
+            StrOptions({"base", "adjusted", "sigmoid", "isotonic", "temperature"})
+        ],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -261,6 +319,8 @@ class BiasAdjustedClassifier(
         refit=True,
         state_on="validation",
         min_improvement=0.01,
+        constraints=None,
+        probabilities="base",
         verbose=0,
         random_state=None,
     ):
@@ -273,6 +333,8 @@ class BiasAdjustedClassifier(
         self.refit = refit
         self.state_on = state_on
         self.min_improvement = min_improvement
+        self.constraints = constraints
+        self.probabilities = probabilities
         self.verbose = verbose
         self.random_state = random_state
 
@@ -349,6 +411,7 @@ class BiasAdjustedClassifier(
                 self.scoring, get_scorer(self.scoring), n_classes=n_classes
             )
         resolve_fixed_target(self.target, n_classes, prior)
+        self._check_options(n_classes, prior)
         if self.search == "exact" and n_classes > 2:
             raise ValueError(
                 f"search='exact' is for binary problems; y has {n_classes} "
@@ -368,6 +431,29 @@ class BiasAdjustedClassifier(
         return self._fit_training_state(
             base, X, y, y_encoded, prior, fit_params, sample_weight
         )
+
+    def _check_options(self, n_classes, prior):
+        """Check ``constraints`` and ``probabilities`` against the other options.
+
+        Sets ``_constraints``, the validated floors (or None).
+        """
+        self._constraints = check_constraints(
+            self.constraints, self.classes_, minority_index(prior)
+        )
+        searched = isinstance(self.target, str) and self.target == "search"
+        if self._constraints is not None and not searched:
+            raise ValueError(
+                f"constraints choose among the rules of target='search'; a "
+                f"fixed target={self.target!r} is a single rule. Use "
+                f"target='search'."
+            )
+        if self._constraints is not None and self.per_epoch:
+            raise ValueError(
+                "constraints are not supported with per_epoch=True (the "
+                "BiasAdjustment callback searches without floors); use "
+                "per_epoch=False."
+            )
+        self._check_probabilities()
 
     def logits(self, X):
         """Return the adjusted logits: the model's scores plus ``bias_``.

@@ -22,17 +22,21 @@ class FitModesMixin:
     """The fitting modes of :class:`~skimb.adjustment.BiasAdjustedClassifier`.
 
     Reads the classifier's parameters (``scoring``, ``target``, ``search``,
-    ``cv``, ``refit``, ``min_improvement``, ``random_state``) and sets its
-    fitted attributes; each ``_fit_*`` method returns ``self``.
+    ``cv``, ``refit``, ``min_improvement``, ``probabilities``,
+    ``random_state``) and the validated constraints ``_constraints``, and
+    sets its fitted attributes; each ``_fit_*`` method returns ``self``.
     """
 
     def _choose_target(self, folds, prior, weights=None):
         """Set ``target_``, ``best_score_``, ``own_score_``, ``search_results_``.
 
+        With constraints also ``constraint_values_``; with calibrated
+        probabilities ``calibrator_``, fitted on the pooled validation logits.
         ``weights``: ``(train_weight, valid_weight)`` of each fold, or None.
         Returns whether the model's own rule is kept (step 4).
         """
         scorer = get_scorer(self.scoring)
+        constraints = self._constraints
         self.target_, self.best_score_, self.search_results_ = search_folds(
             folds,
             target=self.target,
@@ -42,25 +46,57 @@ class FitModesMixin:
             classes=self.classes_,
             prior=prior,
             sample_weight=weights,
+            constraints=constraints,
         )
+        z_valid = np.concatenate([z for _, z, _ in folds])
+        y_valid = np.concatenate([y for _, _, y in folds])
+        w_valid = None if weights is None else np.concatenate([w for _, w in weights])
         self.own_score_ = score_rule(
-            np.concatenate([z_valid for _, z_valid, _ in folds]),
-            np.concatenate([y_valid for _, _, y_valid in folds]),
+            z_valid,
+            y_valid,
             scoring=self.scoring,
             scorer=scorer,
             classes=self.classes_,
-            sample_weight=None
-            if weights is None
-            else np.concatenate([w_valid for _, w_valid in weights]),
+            sample_weight=w_valid,
         )
+        own_values = own_meets = None
+        if constraints is not None:
+            own_values = constraints.values(
+                y_valid, np.argmax(z_valid, axis=1), w_valid
+            )
+            own_meets = bool(constraints.shortfall(own_values) == 0)
         keep_own = (
             isinstance(self.target, str)
             and self.target == "search"
             and self.best_score_ - self.own_score_ <= self.min_improvement
+            and own_meets is not False
         )
         if keep_own:
             self.best_score_ = self.own_score_
+        if constraints is not None:
+            values = own_values if keep_own else self._rule_values(folds, weights)
+            self.constraint_values_ = constraints.as_dict(values)
+        self._fit_calibrator(z_valid, y_valid, w_valid)
         return keep_own
+
+    def _rule_values(self, folds, weights):
+        """Constraint values of ``target_`` on the pooled validation rows.
+
+        The bias of each fold is solved on its training logits, as in the
+        search, and the adjusted validation predictions are pooled.
+        """
+        preds, ys, ws = [], [], []
+        for i, (z_train, z_valid, y_valid) in enumerate(folds):
+            w_train, w_valid = (None, None) if weights is None else weights[i]
+            bias = solve_bias(
+                z_train, self.target_, tol=SEARCH_TOL, sample_weight=w_train
+            )
+            preds.append(np.argmax(z_valid + bias, axis=1))
+            ys.append(y_valid)
+            ws.append(np.ones(len(y_valid)) if w_valid is None else w_valid)
+        return self._constraints.values(
+            np.concatenate(ys), np.concatenate(preds), np.concatenate(ws)
+        )
 
     def _set_bias(self, z, keep_own=False, sample_weight=None):
         """Set ``bias_`` for ``target_`` on logits ``z``, and the states.

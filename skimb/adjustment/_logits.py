@@ -37,5 +37,9 @@ class PrecomputedLogits(LogitsPredictMixin, ClassifierMixin, BaseEstimator):
         self.classes = classes
         self.classes_ = classes
 
+    def fit(self, X=None, y=None):
+        """Nothing to fit: the scores are given (for FrozenEstimator)."""
+        return self
+
     def logits(self, X):
         return X

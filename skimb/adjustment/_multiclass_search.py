@@ -3,6 +3,7 @@
 import numpy as np
 from scipy.special import softmax
 
+from ._constraints import rank_key
 from ._solve import MIN_TARGET, solve_bias
 from ._target import SEARCH_TOL, clip_to_simplex, middle_of_best
 
@@ -22,9 +23,15 @@ def _coordinate_search(folds, scoring, starts, weights):
     Sweeps over all classes repeat (at most 3) until the score stops
     improving, for ``h`` = 0.5, 0.1 and 0.02 in turn. ``weights`` holds the
     training rows' weights of each fold (None for equal weights).
+
+    With constraints (``scoring.constraints``) a candidate that meets every
+    floor beats one that does not, and among those that do not the one of
+    the smallest total shortfall is best: the search first moves toward the
+    floors, then maximises the score among the rules that meet them.
     """
     train = [z_train for z_train, _, _ in folds]
     valid = [z_valid for _, z_valid, _ in folds]
+    constraints = scoring.constraints
     records = []
 
     def evaluate(target, warm):
@@ -34,19 +41,26 @@ def _coordinate_search(folds, scoring, starts, weights):
         ]
         pooled = np.concatenate([z + b for z, b in zip(valid, biases, strict=True)])
         score = scoring.score(pooled)
-        records.append((target, score))
-        return score, biases
+        values = shortfall = None
+        if constraints is not None:
+            values = scoring.constraint_values(pooled)
+            shortfall = float(constraints.shortfall(values))
+        records.append((target, score, values))
+        return (score, shortfall), biases
 
-    best_score, best_target, best_biases = -np.inf, None, None
+    def key(result):
+        return rank_key(*result)
+
+    best, best_target, best_biases = None, None, None
     for start in starts:
-        score, biases = evaluate(start, [None] * len(train))
-        if score > best_score:
-            best_score, best_target, best_biases = score, start, biases
+        result, biases = evaluate(start, [None] * len(train))
+        if best is None or key(result) > key(best):
+            best, best_target, best_biases = result, start, biases
     for h in _MULTICLASS_STEPS:
         for _ in range(_MULTICLASS_SWEEPS):
-            start_score = best_score
+            start_key = key(best)
             for j in range(best_target.size):
-                line = [(best_score, best_target, best_biases)]
+                line = [(best, best_target, best_biases)]
                 for a in (-2, -1, 1, 2):
                     target = best_target.copy()
                     target[j] *= 10.0 ** (a * h)
@@ -54,16 +68,27 @@ def _coordinate_search(folds, scoring, starts, weights):
                     if target.min() < MIN_TARGET:
                         continue
                     shift = np.log(target) - np.log(best_target)
-                    score, biases = evaluate(target, [b + shift for b in best_biases])
-                    line.append((score, target, biases))
+                    result, biases = evaluate(target, [b + shift for b in best_biases])
+                    line.append((result, target, biases))
                 line.sort(key=lambda item: item[1][j])
-                chosen = line[middle_of_best([score for score, _, _ in line])]
-                best_score, best_target, best_biases = chosen
-            if best_score <= start_score + 1e-12:
+                chosen = line[
+                    middle_of_best(
+                        [r[0] for r, _, _ in line],
+                        None if constraints is None else [r[1] for r, _, _ in line],
+                    )
+                ]
+                best, best_target, best_biases = chosen
+            end_key = key(best)
+            if end_key[0] == start_key[0] and end_key[1] <= start_key[1] + 1e-12:
                 break
-    targets = np.array([t for t, _ in records])
-    scores = np.array([s for _, s in records])
-    return targets, scores, best_target, best_score
+    targets = np.array([t for t, _, _ in records])
+    scores = np.array([s for _, s, _ in records])
+    values = None
+    if constraints is not None:
+        values = np.column_stack([v for _, _, v in records])
+        if best[1] != 0:
+            raise constraints.error(values)
+    return targets, scores, best_target, best[0], values
 
 
 def search_multiclass(folds, scoring, *, fixed, prior, weights=None):
@@ -96,7 +121,10 @@ def search_multiclass(folds, scoring, *, fixed, prior, weights=None):
         clip_to_simplex(prior),
         clip_to_simplex(states),
     ]
-    targets, scores, best_target, best_score = _coordinate_search(
+    targets, scores, best_target, best_score, values = _coordinate_search(
         folds, scoring, starts, weights
     )
-    return best_target, best_score, {"target": targets, "score": scores}
+    results = {"target": targets, "score": scores}
+    if values is not None:
+        results["feasible"] = scoring.constraints.shortfall(values) == 0
+    return best_target, best_score, results

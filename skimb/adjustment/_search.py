@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ..metrics import get_scorer
 from ._binary_search import search_binary
+from ._constraints import check_constraints
 from ._count_metrics import COUNT_METRICS
 from ._logits import PrecomputedLogits
 from ._multiclass_search import search_multiclass
@@ -49,10 +50,15 @@ def _accepts_sample_weight(scorer):
 class _Scoring:
     """Scores adjusted validation logits: by counts when possible.
 
-    ``valid_weights``: the validation rows' weights of each fold, or None.
+    ``valid_weights``: the validation rows' weights of each fold, or None;
+    ``constraints``: the floors a candidate must meet
+    (:class:`~skimb.adjustment._constraints.Constraints`), or None.
     """
 
-    def __init__(self, scoring, scorer, classes, y_valid, valid_weights=None):
+    def __init__(
+        self, scoring, scorer, classes, y_valid, valid_weights=None, constraints=None
+    ):
+        self.constraints = constraints
         self.count_metric = (
             COUNT_METRICS.get(scoring) if isinstance(scoring, str) else None
         )
@@ -73,6 +79,12 @@ class _Scoring:
         if self._y_labels is None:  # only scorers need the labels
             self._y_labels = self._classes[np.concatenate(self._y_valid)]
         return float(self.scorer(self.holder, logits, self._y_labels, **self._kwargs))
+
+    def constraint_values(self, logits):
+        """The constrained metrics of the argmax of the pooled ``logits``."""
+        y = np.concatenate(self._y_valid)
+        pred = np.argmax(logits, axis=1)
+        return self.constraints.values(y, pred, self._kwargs.get("sample_weight"))
 
 
 def check_weighted_scoring(scoring, scorer, *, n_classes):
@@ -125,6 +137,7 @@ def search_folds(
     classes,
     prior,
     sample_weight=None,
+    constraints=None,
 ):
     """Choose the target imbalance state for ``scoring`` on the folds.
 
@@ -149,6 +162,11 @@ def search_folds(
         Sample weights of the training and validation rows of each fold
         (an array, or None for equal weights); each part needs a positive
         sum. None weighs every row equally.
+    constraints : Constraints or None, default=None
+        Floors on per-class validation metrics
+        (:func:`~skimb.adjustment._constraints.check_constraints`): the best
+        candidate among those that meet them; a ValueError that reports the
+        best values reachable when none does. Only with ``target="search"``.
 
     Returns
     -------
@@ -170,8 +188,14 @@ def search_folds(
         classes,
         [y for _, _, y in folds],
         None if sample_weight is None else [w for _, w in sample_weight],
+        constraints,
     )
     fixed = resolve_fixed_target(target, n_classes, prior)
+    if constraints is not None and fixed is not None:
+        raise ValueError(
+            f"constraints choose among the rules of target='search'; a fixed "
+            f"target={target!r} is a single rule. Use target='search'."
+        )
     if n_classes == 2:
         if scoring.count_metric is None:
             scoring.check_weights_accepted(name)
@@ -236,6 +260,7 @@ def search_target(
     target="search",
     search="decimal",
     sample_weight=None,
+    constraints=None,
 ):
     """Search the target imbalance state that is best for a metric on logits.
 
@@ -270,6 +295,11 @@ def search_target(
         scorer, whose metric must accept it. An integer weight acts as the
         row repeated, a zero weight as the row dropped. None weighs the rows
         equally.
+    constraints : dict or None, default=None
+        Floors on validation metrics, as for :class:`BiasAdjustedClassifier`:
+        ``{"recall": 0.9}`` (the minority class) or
+        ``{"recall": {label: 0.9}}`` (per class); metrics ``"recall"``,
+        ``"precision"`` and ``"specificity"``.
 
     Returns
     -------
@@ -328,6 +358,7 @@ def search_target(
                 f"total weight."
             )
         prior = sizes / sizes.sum()
+    checked = check_constraints(constraints, classes, minority_index(prior))
     return search_folds(
         [(z, z, y_encoded)],
         target=target,
@@ -337,4 +368,5 @@ def search_target(
         classes=classes,
         prior=prior,
         sample_weight=None if weights is None else [(weights, weights)],
+        constraints=checked,
     )

@@ -111,12 +111,23 @@ def imbalance_state(logits, bias, sample_weight=None):
     return np.average(p, axis=0, weights=sample_weight)
 
 
-def middle_of_best(scores):
+def middle_of_best(scores, shortfall=None):
     """Index of the middle of the best scores (ordered candidates).
 
     A validation score is flat over ranges of targets; the middle of the
-    best range generalises better than its edge.
+    best range generalises better than its edge. With ``shortfall`` (by how
+    much each candidate misses the constraints' floors, 0 when it meets
+    them) the best are among the candidates that meet them, or, when none
+    does, those of the smallest shortfall.
     """
-    scores = np.asarray(scores)
-    tied = np.flatnonzero(scores >= scores.max() - 1e-12)
+    scores = np.asarray(scores, dtype=np.float64)
+    if shortfall is None:
+        feasible = np.ones(scores.shape, dtype=bool)
+    else:
+        shortfall = np.asarray(shortfall, dtype=np.float64)
+        feasible = shortfall == 0
+        if not feasible.any():
+            scores, feasible = -shortfall, np.ones(scores.shape, dtype=bool)
+    best = np.where(feasible, scores, -np.inf).max()
+    tied = np.flatnonzero(feasible & (scores >= best - 1e-12))
     return int(tied[tied.size // 2])
