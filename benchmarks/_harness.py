@@ -10,8 +10,9 @@ Backbones: :data:`BACKBONE` is the network every bias-adjustment and
 head-to-head benchmark trains; the other entries of :data:`VARIANTS` are the
 settings a benchmark deliberately trains with instead, kept by name so its
 numbers do not move. All of them name the old ``MLP`` backbone but
-``"tabular"``: the library's defaults as they are when the benchmark runs. Results go to ``results/local/<name>.md`` (ignored by
-git, so a rerun leaves the checkout clean), or to the committed
+``"tabular"``: the library's defaults as they are when the benchmark runs.
+Results go to ``results/local/<name>.md`` (ignored by git, so a rerun
+leaves the checkout clean), or to the committed
 ``results/<name>.md`` with ``--update-results``; ``_quick`` is added to the
 name for ``--quick``.
 """
@@ -120,6 +121,59 @@ class MemoNet(NetClassifier):
 def memo_net(variant="mlp64", **params):
     """:func:`net` as a :class:`MemoNet`."""
     return MemoNet(**{**VARIANTS[variant], **params})
+
+
+# -- gradient boosting and ensemble peers --------------------------------------
+
+# A missed minority row costs 10, a false alarm 1 (bench_decision_layer,
+# bench_suite): ``-COST_SCORER`` is the mean cost per row.
+COST = [[0, 1], [10, 0]]
+
+
+def peers(y_train, tuned=("gmean", "minority_f1")):
+    """Name -> unfitted peer for a binary training target (minority 1).
+
+    The models a tabular user compares a network with, on raw features and
+    each with its own defaults, seeded, one thread: HistGradientBoosting
+    plain, with ``class_weight="balanced"`` and under
+    ``TunedThresholdClassifierCV`` for each scoring of ``tuned`` (``"gmean"``,
+    ``"minority_f1"``, ``"cost"``: :data:`COST`); LightGBM with
+    ``scale_pos_weight`` = majority / minority count; imbalanced-learn's
+    BalancedRandomForest and EasyEnsemble. Needs ``lightgbm``.
+    """
+    from imblearn.ensemble import BalancedRandomForestClassifier, EasyEnsembleClassifier
+    from lightgbm import LGBMClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    from skimb.metrics import gmean_scorer, make_cost_scorer, minority_f1_scorer
+
+    scorers = {
+        "gmean": ("G-mean", gmean_scorer),
+        "minority_f1": ("F1", minority_f1_scorer),
+        "cost": ("cost", make_cost_scorer(COST)),
+    }
+    y_train = np.asarray(y_train)
+    n_pos = int((y_train == 1).sum())
+    hgb = lambda **kw: HistGradientBoostingClassifier(random_state=0, **kw)  # noqa: E731
+    models = {
+        "HGB": hgb(),
+        "HGB balanced": hgb(class_weight="balanced"),
+    }
+    for scoring in tuned:
+        label, scorer = scorers[scoring]
+        models[f"TTCV(HGB, {label})"] = TunedThresholdClassifierCV(
+            hgb(), scoring=scorer, random_state=0
+        )
+    models["LightGBM spw"] = LGBMClassifier(
+        scale_pos_weight=(len(y_train) - n_pos) / n_pos,
+        verbose=-1,
+        random_state=0,
+        n_jobs=1,
+    )
+    models["BalancedRF"] = BalancedRandomForestClassifier(random_state=0)
+    models["EasyEnsemble"] = EasyEnsembleClassifier(random_state=0)
+    return models
 
 
 # -- datasets ----------------------------------------------------------------
