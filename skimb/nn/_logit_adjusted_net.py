@@ -46,6 +46,11 @@ class LogitAdjustedNet(NetClassifier):
     :meth:`logits`, :meth:`predict_proba` and :meth:`predict` all use the
     adjusted ones.
 
+    With an ensemble module (:class:`TabMBackbone`), every member is trained
+    with the loss (the batch's loss is the mean of the members' losses) and
+    the logits that predictions, the post-hoc correction, bias adjustment
+    and the difficulty measure read are the mean of the members' logits.
+
     ``sample_weight`` in :meth:`fit` weighs each row's loss on top of the
     class weights, and the class counts that build the loss (and
     ``class_weight``) are the weighted counts: an integer weight acts like

@@ -29,13 +29,13 @@ _CONSTRAINTS = {
 }
 
 # The size rule: (largest n_samples, n_blocks, d_block), first match wins.
-_SIZES = ((2_000, 2, 64), (20_000, 2, 128), (None, 2, 256))
+_SIZES = ((2_000, 2, 64), (50_000, 2, 128), (None, 2, 256))
 
 
 def default_sizes(n_samples):
     """Return ``(n_blocks, d_block)`` for ``n_samples`` training rows.
 
-    Two blocks of width 64 up to 2,000 rows, 128 up to 20,000, 256 beyond
+    Two blocks of width 64 up to 2,000 rows, 128 up to 50,000, 256 beyond
     (and when ``n_samples`` is unknown, 128).
     """
     if n_samples is None:
