@@ -5,6 +5,8 @@ logits; the probabilities are the base model's by default, as
 :class:`~sklearn.model_selection.TunedThresholdClassifierCV` keeps them.
 """
 
+import warnings
+
 from scipy.special import softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
@@ -46,9 +48,14 @@ class ProbabilitiesMixin:
             return
         holder = FrozenEstimator(PrecomputedLogits(self.classes_))
         params = {} if w_valid is None else {"sample_weight": w_valid}
-        self.calibrator_ = CalibratedClassifierCV(
-            holder, method=self.probabilities
-        ).fit(z_valid, self.classes_[y_valid], **params)
+        with warnings.catch_warnings():
+            # The weights are for the calibration only: the holder is fixed.
+            warnings.filterwarnings(
+                "ignore", message="Since FrozenEstimator does not appear"
+            )
+            self.calibrator_ = CalibratedClassifierCV(
+                holder, method=self.probabilities
+            ).fit(z_valid, self.classes_[y_valid], **params)
 
     def predict_proba(self, X):
         """Return class probabilities, as ``probabilities`` says.
