@@ -1,6 +1,7 @@
 """Imbalance-aware metric functions."""
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.metrics import f1_score
 from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.multiclass import type_of_target, unique_labels
@@ -80,6 +81,12 @@ def model_imbalance_state(estimator, X):
 
     The seed paper's MIS (Eq. 4): where a balanced model sits at the class
     priors of its training data, an imbalanced one drifts toward the majority.
+    It is the state of the model's decision: for a model with ``logits``
+    (skimb's networks and :class:`~skimb.adjustment.BiasAdjustedClassifier`)
+    the softmax of its logits, which for
+    :class:`~skimb.adjustment.BiasAdjustedClassifier` are the adjusted ones
+    while its ``predict_proba`` is the base model's by default; for any
+    other model its ``predict_proba``.
 
     Parameters
     ----------
@@ -91,7 +98,9 @@ def model_imbalance_state(estimator, X):
     Returns
     -------
     state : ndarray of shape (n_classes,)
-        Mean of ``estimator.predict_proba(X)`` over rows; sums to one.
+        Mean over rows of the softmax of ``estimator.logits(X)`` when the
+        estimator has ``logits``, else of ``estimator.predict_proba(X)``;
+        sums to one.
 
     Examples
     --------
@@ -103,4 +112,7 @@ def model_imbalance_state(estimator, X):
     >>> state.round(2)
     array([0.91, 0.09])
     """
+    if hasattr(estimator, "logits"):
+        z = np.asarray(estimator.logits(X), dtype=np.float64)
+        return softmax(z, axis=1).mean(axis=0)
     return np.asarray(estimator.predict_proba(X), dtype=np.float64).mean(axis=0)

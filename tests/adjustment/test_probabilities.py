@@ -168,3 +168,17 @@ def test_bad_probabilities(data):
     X, y, _, _ = data
     with pytest.raises(ValueError, match="probabilities"):
         BiasAdjustedClassifier(LogisticRegression(), probabilities="platt").fit(X, y)
+
+
+def test_model_imbalance_state_is_the_adjusted_models(data, fitted):
+    """Check model_imbalance_state of BA is that of its adjusted logits."""
+    from skimb.metrics import model_imbalance_state
+
+    _, _, X_test, _ = data
+    state = model_imbalance_state(fitted, X_test)
+    np.testing.assert_allclose(
+        state, softmax(fitted.logits(X_test), axis=1).mean(axis=0)
+    )
+    base = model_imbalance_state(fitted.estimator_, X_test)
+    np.testing.assert_allclose(base, fitted.predict_proba(X_test).mean(axis=0))
+    assert state[1] > base[1] + 0.05  # the bias moved the state, not the proba
