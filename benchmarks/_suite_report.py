@@ -38,7 +38,7 @@ def fold_means(cache, keys, datasets, names):
     metrics, _ = _metrics()
     complete = [
         d
-        for d in datasets
+        for d in sorted(datasets)
         if all(k in cache for (dd, _, n), k in keys.items() if dd == d and n in names)
     ]
     out = {}
