@@ -2,9 +2,14 @@
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetClassifier
 from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import (
+    _num_samples,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, ProgressBar
 
 from ._auto_device import AutoDeviceMixin
@@ -300,13 +305,13 @@ class NetClassifier(
         check_is_fitted(self, "label_encoder_")
         return self.label_encoder_.classes_
 
+    def _setup_fit(self, y, *, partial):
+        """Record what the module and callbacks are built from, before they are."""
+        self.n_samples_fit_ = len(y)
+        self.early_stopping_ = uses_early_stopping(self, y, partial=partial)
+
     def _train(self, X, y, sample_weight, fit_params, routing_method, *, reset):
         """Run skorch's training loop; on a fresh network, check it learned."""
-        if reset:
-            self.n_samples_fit_ = len(y)
-            self.early_stopping_ = uses_early_stopping(
-                self, y, partial=routing_method == "partial_fit"
-            )
         if sample_weight is not None:
             fit_params = {**fit_params, WEIGHT: sample_weight}
         NeuralNetClassifier.partial_fit(
@@ -341,6 +346,8 @@ class NetClassifier(
         X, y, sample_weight = validate_training_data(
             self, X, y, sample_weight, reset=reset, classes=self.classes
         )
+        if reset:
+            self._setup_fit(y, partial=False)
         epochs_done = 0 if reset else len(self.history)
         with seeded(self.random_state, self.device, epochs_done):
             if reset:
@@ -379,6 +386,8 @@ class NetClassifier(
         X, y, sample_weight = validate_training_data(
             self, X, y, sample_weight, reset=reset, classes=classes
         )
+        if reset:
+            self._setup_fit(y, partial=True)
         epochs_done = 0 if reset else len(self.history)
         with seeded(self.random_state, self.device, epochs_done):
             self._train(X, y, sample_weight, fit_params, "partial_fit", reset=reset)
@@ -387,9 +396,31 @@ class NetClassifier(
     def _forward_logits(self, X):
         check_is_fitted(self, "label_encoder_")
         # skorch's validation scoring (valid_acc) passes its torch Dataset.
-        if not isinstance(X, torch.utils.data.Dataset):
-            X = validate_data(self, X, dtype=np.float32, reset=False)
-        return self.forward(X, training=False)
+        if isinstance(X, torch.utils.data.Dataset):
+            return self.forward(X, training=False)
+        # Raw rows go through preprocessor_ a chunk at a time, so that no
+        # full copy of X is made beyond the caller's own.
+        if not hasattr(X, "iloc"):  # a DataFrame keeps its column dtypes
+            X = check_array(
+                X, dtype=None, ensure_all_finite=False, estimator=self, input_name="X"
+            )
+        validate_data(self, X, reset=False, skip_check_array=True)
+        n_rows = _num_samples(X)
+        chunk = self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
+        chunk = n_rows if chunk == -1 else chunk
+        outputs = [
+            self.forward(
+                self.preprocessor_.transform(
+                    _safe_indexing(X, slice(start, start + chunk))
+                    if chunk < n_rows
+                    else X,
+                    estimator=self,
+                ),
+                training=False,
+            )
+            for start in range(0, max(n_rows, 1), max(chunk, 1))
+        ]
+        return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
 
     def logits(self, X):
         """Return the raw outputs of the network.

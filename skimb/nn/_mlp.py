@@ -1,4 +1,4 @@
-"""A multilayer perceptron for standardised tabular data."""
+"""A multilayer perceptron for standardised tabular data and category codes."""
 
 from numbers import Integral, Real
 
@@ -11,6 +11,7 @@ from ._cosine_logits import CosineLogits
 _MLP_CONSTRAINTS = {
     "n_features": [None, Interval(Integral, 1, None, closed="left")],
     "n_classes": [Interval(Integral, 1, None, closed="left")],
+    "cat_cardinalities": ["array-like"],
     "hidden_sizes": ["array-like"],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "batch_norm": ["boolean"],
@@ -21,6 +22,21 @@ _MLP_CONSTRAINTS = {
 
 def _check_mlp_params(**params):
     validate_parameter_constraints(_MLP_CONSTRAINTS, params, caller_name="MLP")
+    cards = list(params["cat_cardinalities"])
+    if not all(
+        isinstance(c, Integral) and not isinstance(c, bool) and c >= 0 for c in cards
+    ):
+        raise ValueError(
+            "The 'cat_cardinalities' parameter of MLP must hold the number of "
+            f"categories of each categorical column, ints >= 0; got {tuple(cards)!r}."
+        )
+    n_features = params["n_features"]
+    if n_features is not None and n_features < len(cards):
+        raise ValueError(
+            f"MLP has n_features={n_features} inputs but {len(cards)} categorical "
+            "columns (cat_cardinalities); the categorical columns are the last "
+            "len(cat_cardinalities) of the n_features."
+        )
     sizes = list(params["hidden_sizes"])
     if not all(
         isinstance(size, Integral) and not isinstance(size, bool) and size >= 1
@@ -31,6 +47,11 @@ def _check_mlp_params(**params):
             f"must hold layer widths, ints >= 1; got {tuple(sizes)!r}. Use () for "
             "a linear model."
         )
+
+
+def _embedding_size(cardinality):
+    """Width of the embedding of a column of ``cardinality`` categories."""
+    return min(16, (cardinality + 2) // 2)
 
 
 class MLP(nn.Module):
@@ -44,6 +65,14 @@ class MLP(nn.Module):
         it in from the training data.
     n_classes : int >= 1, default=2
         Number of outputs (one logit per class).
+    cat_cardinalities : tuple of int >= 0, default=()
+        Number of categories of each categorical column: the last
+        ``len(cat_cardinalities)`` input columns hold integer codes
+        ``0 .. cardinality`` (``cardinality`` for a category unseen in
+        training). Each column gets a learned embedding of
+        ``min(16, (cardinality + 2) // 2)`` numbers in place of its code.
+        :class:`~skimb.nn.NetClassifier` fills it in from a DataFrame's
+        categorical columns.
     hidden_sizes : tuple of int >= 1, default=(128,)
         Width of each hidden layer; ``()`` gives a linear model.
     dropout : float in [0, 1), default=0.0
@@ -75,6 +104,7 @@ class MLP(nn.Module):
         self,
         n_features=None,
         n_classes=2,
+        cat_cardinalities=(),
         hidden_sizes=(128,),
         dropout=0.0,
         batch_norm=False,
@@ -85,14 +115,21 @@ class MLP(nn.Module):
         _check_mlp_params(
             n_features=n_features,
             n_classes=n_classes,
+            cat_cardinalities=cat_cardinalities,
             hidden_sizes=hidden_sizes,
             dropout=dropout,
             batch_norm=batch_norm,
             cosine=cosine,
             scale=scale,
         )
+        self.n_categorical = len(cat_cardinalities)
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(c + 1, _embedding_size(c)) for c in cat_cardinalities
+        )
         layers = []
         width = n_features
+        if width is not None and cat_cardinalities:
+            width += sum(_embedding_size(c) - 1 for c in cat_cardinalities)
         for size in hidden_sizes:
             layers.append(nn.Linear(width, size) if width else nn.LazyLinear(size))
             if batch_norm:
@@ -116,6 +153,13 @@ class MLP(nn.Module):
 
     def forward(self, X):
         """Return the logits of ``X``, shape ``(n_samples, n_classes)``."""
+        if self.n_categorical:
+            codes = X[:, X.shape[1] - self.n_categorical :].long()
+            X = torch.cat(
+                [X[:, : X.shape[1] - self.n_categorical]]
+                + [embed(codes[:, j]) for j, embed in enumerate(self.embeddings)],
+                dim=1,
+            )
         features = self.body(X)
         if self.cosine:
             return CosineLogits.apply(features, self.weight, self.scale)

@@ -3,9 +3,11 @@
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import (
+    HasMethods,
     Interval,
     InvalidParameterError,
     Options,
+    StrOptions,
     validate_parameter_constraints,
 )
 
@@ -28,6 +30,15 @@ NET_PARAMETER_CONSTRAINTS = {
         Options(Integral, {-1}),
     ],
     "train_split": [None, callable],
+    "preprocessing": [
+        None,
+        StrOptions({"quantile", "robust"}),
+        HasMethods(["fit", "transform"]),
+    ],
+    "early_stopping": ["boolean", StrOptions({"auto"})],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "lr_schedule": [None, StrOptions({"cosine", "plateau"})],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "warm_start": ["boolean"],
@@ -37,7 +48,7 @@ NET_PARAMETER_CONSTRAINTS = {
 
 def check_params(net):
     """Check the hyperparameters of ``net`` against its ``_parameter_constraints``."""
-    for name in ("max_epochs", "batch_size", "predict_batch_size"):
+    for name in ("max_epochs", "batch_size", "predict_batch_size", "n_iter_no_change"):
         value = getattr(net, name)
         if isinstance(value, bool):  # an Integral to scikit-learn
             raise InvalidParameterError(

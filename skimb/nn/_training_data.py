@@ -2,31 +2,64 @@
 
 import numpy as np
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import (
+    check_consistent_length,
+    column_or_1d,
+    validate_data,
+)
 
 from ._fit_checks import check_feature_scale, check_weights
+from ._preprocessing import TabularPreprocessor
+
+
+def _preprocess(net, X, *, reset):
+    """X through the net's ``preprocessor_``, fitted first when ``reset``.
+
+    Returns a float32 array: the numeric columns (transformed by the net's
+    ``preprocessing``), then the codes of the categorical columns.
+    """
+    if reset:
+        net.preprocessor_ = TabularPreprocessor(
+            net.preprocessing, random_state=net.random_state
+        )
+        X = net.preprocessor_.fit_transform(X, estimator=net)
+    else:
+        X = net.preprocessor_.transform(X, estimator=net)
+    numeric = net.preprocessor_.numeric_columns_
+    names = getattr(net, "feature_names_in_", None)
+    check_feature_scale(X[:, : len(numeric)], None if names is None else names[numeric])
+    return X
 
 
 def validate_training_data(net, X, y, sample_weight=None, *, reset, classes=None):
-    """Validate X and y, drop rows of weight zero and encode the labels.
+    """Validate X and y, drop rows of weight zero, preprocess X, encode the labels.
+
+    X goes through the net's ``preprocessor_`` (a
+    :class:`TabularPreprocessor` of its ``preprocessing``, fitted on the rows
+    of positive weight when ``reset``); its feature names and count are
+    checked the scikit-learn way.
 
     With ``reset`` the net's ``label_encoder_`` is fitted on ``classes`` (on
     ``y`` when None) and its ``class_counts_`` are the (weighted) counts of
     the encoded labels; otherwise ``classes``, if given, must be the fitted
     ones. Every label of ``y`` must be known.
 
-    Returns ``X`` as float32, the encoded labels as int64 and the weights
-    (None without).
+    Returns ``X`` preprocessed (float32), the encoded labels as int64 and
+    the weights (None without).
     """
-    X, y = validate_data(net, X, y, dtype=np.float32, reset=reset)
+    validate_data(net, X, reset=reset, skip_check_array=True)
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
     check_classification_targets(y)
     if sample_weight is not None:
         sample_weight = check_weights(sample_weight, X)
         keep = sample_weight > 0
         if not keep.all():  # a zero weight drops the row
-            X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
-    check_feature_scale(X, getattr(net, "feature_names_in_", None))
+            X = _safe_indexing(X, np.flatnonzero(keep))
+            y, sample_weight = y[keep], sample_weight[keep]
+    X = _preprocess(net, X, reset=reset)
     if reset:
         net.label_encoder_ = LabelEncoder().fit(y if classes is None else classes)
         if len(net.classes_) < 2:

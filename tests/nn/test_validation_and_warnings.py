@@ -116,7 +116,7 @@ def test_classes_parameter_fixes_classes(data):
 def test_criterion_with_wrong_output_shape(data):
     """Check that a criterion returning one loss per row raises clearly."""
     X, y = data
-    net = NetClassifier(criterion__reduction="none", max_epochs=1)
+    net = NetClassifier(criterion__reduction="none", max_epochs=1, early_stopping=False)
     with pytest.raises(ValueError, match=r"returned a loss of shape \(120,\)"):
         net.fit(X, y)
 
@@ -124,7 +124,7 @@ def test_criterion_with_wrong_output_shape(data):
 def test_module_with_wrong_output_shape(data):
     """Check that a module with the wrong number of outputs raises clearly."""
     X, y = data
-    net = NetClassifier(module__n_classes=5, max_epochs=1)
+    net = NetClassifier(module__n_classes=5, max_epochs=1, early_stopping=False)
     with pytest.raises(ValueError, match=r"shape \(120, 5\).*\(n_samples, 2\)"):
         net.fit(X, y)
 
@@ -140,9 +140,12 @@ def test_huge_features_warn_with_their_columns(data, net):
     X = X.copy()
     X[:, [1, 3]] *= 1e30
     with pytest.warns(UserWarning, match=r"columns 1, 3;.*StandardScaler"):
-        net(max_epochs=2).fit(X, y)
+        net(max_epochs=2, preprocessing=None).fit(X, y)
     frame = pd.DataFrame(X, columns=["age", "amount", "c", "balance"])
     with pytest.warns(UserWarning, match=r"columns amount, balance;"):
+        net(max_epochs=2, preprocessing=None).fit(frame, y)
+    with warnings.catch_warnings():  # the default quantiles bound them
+        warnings.simplefilter("error", UserWarning)
         net(max_epochs=2).fit(frame, y)
 
 
@@ -153,16 +156,16 @@ def test_scale_rule_threshold(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", ConvergenceWarning)
-        NetClassifier(max_epochs=2).fit(X * 1e6, y)
+        NetClassifier(max_epochs=2, preprocessing=None).fit(X * 1e6, y)
     with pytest.warns(UserWarning, match=r"1 feature\(s\) of X .*columns 4;"):
-        NetClassifier(max_epochs=2).fit(np.c_[X, X[:, 0] * 2e6], y)
+        NetClassifier(max_epochs=2, preprocessing=None).fit(np.c_[X, X[:, 0] * 2e6], y)
 
 
 def test_stalled_loss_warns(data):
     """Check a ConvergenceWarning when the training loss does not go down."""
     X, y = data
     with pytest.warns(ConvergenceWarning, match=r"first epoch [\d.]+e\+2\d"):
-        NetClassifier(max_epochs=5, random_state=0).fit(X * 1e30, y)
+        NetClassifier(max_epochs=5, random_state=0, preprocessing=None).fit(X * 1e30, y)
     with pytest.warns(ConvergenceWarning, match="training loss did not go down"):
         NetClassifier(lr=1e-9, max_epochs=5, random_state=0).fit(X, y)
     with pytest.warns(ConvergenceWarning):
