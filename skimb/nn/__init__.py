@@ -1,5 +1,6 @@
 """Torch modules, losses, batching and skorch networks: the ground floor."""
 
+from ._accelerate import AccelerateMixin
 from ._balanced_softmax_loss import BalancedSoftmaxLoss
 from ._batches import ArrayBatches
 from ._class_weights import class_balanced_weights
@@ -14,6 +15,7 @@ from ._tabm_backbone import TabMBackbone
 from ._vs_loss import VSLoss
 
 __all__ = [
+    "AccelerateMixin",
     "ArrayBatches",
     "BalancedSoftmaxLoss",
     "FocalLoss",
