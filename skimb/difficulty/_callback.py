@@ -38,9 +38,12 @@ class DifficultySampling(Callback):
     Attributes
     ----------
     state_ : InstanceDifficulty
-        The accumulators of the training instances.
+        The accumulators of the training instances, float32, on the net's
+        device for a :class:`~skimb.nn.NetClassifier` (in numpy for other
+        nets): ``4 K + 8`` bytes a training row.
     difficulty_ : ndarray of shape (n_train,)
-        The difficulty of each training instance after the last epoch.
+        The difficulty of each training instance after the last epoch
+        (float32, on the CPU).
     train_indices_ : ndarray of shape (n_train,)
         Positions in the fitted ``X`` of the training instances (all rows when
         ``train_split`` is None). A NetClassifier fitted with ``sample_weight``
@@ -81,7 +84,8 @@ class DifficultySampling(Callback):
     >>> from skimb.nn import NetClassifier
     >>> X, y = make_classification(n_samples=200, weights=[0.9], random_state=0)
     >>> sampling = DifficultySampling(random_state=0)
-    >>> net = NetClassifier(max_epochs=3, callbacks=[sampling], random_state=0)
+    >>> net = NetClassifier(max_epochs=3, callbacks=[sampling], random_state=0,
+    ...                     early_stopping=False)
     >>> net = net.fit(X, y)
     >>> sampling.difficulty_.shape, sampling.sample_indices_.shape
     ((200,), (200,))
@@ -150,22 +154,28 @@ class DifficultySampling(Callback):
             dataset_train.y = multi_indexing(y, draw, dataset_train.y_indexing)
 
     def _predict_proba(self, net):
-        if not isinstance(net, NetClassifier):
+        # A net trained through accelerate gathers its predictions from
+        # every process in predict_proba; evaluation_step alone would not.
+        if not isinstance(net, NetClassifier) or hasattr(net, "accelerator"):
             return net.predict_proba(self.X_train_)
-        # NetClassifier: predict_proba is the softmax of the module's outputs.
+        # NetClassifier: predict_proba is the softmax of the module's outputs,
+        # kept on the net's device with the state.
         X = torch.as_tensor(self.X_train_)
         logits = [
             net.evaluation_step((X[rows], None))
             for rows in gen_batches(len(X), self.batch_size)
         ]
-        return torch.softmax(torch.cat(logits), dim=1).cpu().numpy()
+        return torch.softmax(torch.cat(logits).float(), dim=1)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        proba = np.asarray(self._predict_proba(net), dtype=np.float64)
-        self.state_.update(proba, self.y_train_)
-        self.difficulty_ = self.state_.difficulty()
+        self.state_.update(self._predict_proba(net), self.y_train_)
+        difficulty = self.state_.difficulty()
+        if isinstance(difficulty, torch.Tensor):
+            difficulty = difficulty.cpu().numpy()
+        self.difficulty_ = difficulty
+        p = difficulty.astype(np.float64)  # sums to 1 closely enough to draw
         n_train = len(self.train_indices_)
-        draw = self.rng_.choice(n_train, size=n_train, p=self.state_.weights())
+        draw = self.rng_.choice(n_train, size=n_train, p=p / p.sum())
         self.sample_indices_ = self.train_indices_[draw]
         net.history.record("difficulty_max", float(self.difficulty_.max()))
         net.history.record("difficulty_min", float(self.difficulty_.min()))

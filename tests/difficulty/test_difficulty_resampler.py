@@ -58,7 +58,8 @@ def test_algorithm_one_by_hand(data):
         if epoch < 3:
             rows = rng.choice(len(y), size=len(y), p=weights)
 
-    np.testing.assert_allclose(sampler.difficulty_, difficulty, rtol=1e-10)
+    # The state is float32: equal to float32 rounding.
+    np.testing.assert_allclose(sampler.difficulty_, difficulty, rtol=1e-5)
     np.testing.assert_allclose(sampler.estimator_.coef_, model.coef_)
     # The returned sample: per class, N times its share of the difficulty
     # (rounded, two classes), drawn within the class by difficulty.

@@ -48,11 +48,18 @@ def data():
     return X.astype(np.float32), y
 
 
+# Raw rows, all of them trained on: the tests compare the batches with X.
+RAW = {"preprocessing": None, "early_stopping": False}
+
+
 def _fit(X, y, *, epochs=3, **kwargs):
     sampling = DifficultySampling(prior=0.5, random_state=0)
     recorder = _Recorder(sampling)
     net = NetClassifier(
-        max_epochs=epochs, callbacks=[sampling, recorder], random_state=0, **kwargs
+        max_epochs=epochs,
+        callbacks=[sampling, recorder],
+        random_state=0,
+        **{**RAW, **kwargs},
     ).fit(X, y)
     return net, sampling, recorder
 
@@ -135,7 +142,7 @@ def test_reproducible_state_and_partial_fit(data):
     net.fit(X, y)
     assert sampling.state_.n_updates_ == 3
     assert not hasattr(sampling, "fit_data_")  # no training data kept
-    alone = NetClassifier(max_epochs=2, callbacks=[DifficultySampling()])
+    alone = NetClassifier(max_epochs=2, callbacks=[DifficultySampling()], **RAW)
     refit = clone(alone).fit(X, y)
     assert len(dict(refit.callbacks_)["DifficultySampling"].difficulty_) == len(y)
 
@@ -245,7 +252,9 @@ def test_weighted_fit_draws_rows_with_their_weights(data):
 
     sampling = DifficultySampling(random_state=0)
     batches = Batches()
-    net = NetClassifier(max_epochs=2, callbacks=[sampling, batches], random_state=0)
+    net = NetClassifier(
+        max_epochs=2, callbacks=[sampling, batches], random_state=0, **RAW
+    )
     net.fit(X, y, sample_weight=w)
     second_epoch = batches.batches_[len(batches.batches_) // 2 :]
     rows = np.concatenate([b["X"].numpy() for b in second_epoch])
