@@ -121,7 +121,7 @@ class BiasAdjustedClassifier(
     and moves only the decision: the bias moves the predicted probabilities
     to the target state, which is right for the decision and wrong as an
     estimate of how likely each class is. ``"adjusted"`` returns the softmax
-    of the adjusted logits (the behaviour of skimb 0.x before this option);
+    of the adjusted logits (skimb 0.1.0's behaviour);
     ``"sigmoid"``, ``"isotonic"`` and ``"temperature"`` recalibrate the base
     model's scores on the pooled validation logits with
     :class:`~sklearn.calibration.CalibratedClassifierCV`.

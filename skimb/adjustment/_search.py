@@ -310,7 +310,8 @@ def search_target(
     results : dict of ndarray
         ``"target"`` (n_candidates, n_classes) and ``"score"`` of the scored
         candidates; for two classes also ``"minority_probability"``, the
-        candidates sorted by it (the ``search_results_`` of
+        candidates sorted by it; with ``constraints`` also ``"feasible"``,
+        whether each candidate meets the floors (the ``search_results_`` of
         :class:`BiasAdjustedClassifier`).
 
     See Also
