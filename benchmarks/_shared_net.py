@@ -45,7 +45,7 @@ class SharedNet(NetClassifier):
     def fit(self, X, y, **fit_params):
         params = repr(sorted(self.get_params(deep=False).items()))
         arrays = [v for _, v in sorted(fit_params.items()) if v is not None]
-        key = (params, sorted(fit_params), _digest(X, y, *arrays))
+        key = (params, tuple(sorted(fit_params)), _digest(X, y, *arrays))
         if key in self.memo:
             state, cpu, wall = self.memo[key]
             self.__dict__.update(pickle.loads(state).__dict__)
