@@ -167,7 +167,8 @@ def cd_plot(means, names, path):
     import scikit_posthocs as sp
 
     metrics, _ = _metrics()
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(10, 2.6 * len(metrics)))
+    height = 1.2 + 0.2 * len(names)  # one label line per method
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(11, height * len(metrics)))
     stats = {}
     for ax, m in zip(axes, metrics):
         data = pd.DataFrame(_oriented(means[m], m), columns=names)
