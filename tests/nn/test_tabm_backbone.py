@@ -67,7 +67,7 @@ def test_cosine_head_is_scaled_cosine_per_member():
 
 def test_default_sizes_follow_the_number_of_rows():
     """Check the size rule: wider blocks for more rows, explicit sizes kept."""
-    widths = [TabMBackbone(3, n_samples=n).d_block_ for n in (100, 10_000, 100_000)]
+    widths = [TabMBackbone(3, n_samples=n).d_block_ for n in (100, 50_000, 50_001)]
     assert widths == sorted(widths) and widths[0] < widths[-1]
     module = TabMBackbone(3, n_samples=100, n_blocks=3, d_block=40)
     assert (module.n_blocks_, module.d_block_) == (3, 40)
