@@ -11,6 +11,7 @@ from ._logit_adjusted_loss import LogitAdjustedLoss
 from ._logit_adjusted_net import LogitAdjustedNet
 from ._logits_predict import LogitsPredictMixin
 from ._mlp import MLP
+from ._preprocessing import TabularPreprocessor
 from ._tabm_backbone import TabMBackbone
 from ._vs_loss import VSLoss
 
@@ -26,6 +27,7 @@ __all__ = [
     "MLP",
     "NetClassifier",
     "TabMBackbone",
+    "TabularPreprocessor",
     "VSLoss",
     "class_balanced_weights",
 ]
