@@ -354,3 +354,73 @@ def test_search_target_with_constraints():
     assert results["feasible"].any()
     best, _ = _brute_force(margins, y, _f1, _recall1, 0.9)
     assert score == pytest.approx(best, abs=1e-12)
+
+
+def _threshold_counts(margins, y, label):
+    """Confusion counts of ``label`` at every threshold ``margins >= t``."""
+    cuts = np.r_[np.sort(margins), np.inf]
+    pred = margins[None, :] >= cuts[:, None]  # class 1 predicted
+    is_label = (pred if label == 1 else ~pred), (y == label)
+    tp = np.sum(is_label[0] & is_label[1], axis=1)
+    fp = np.sum(is_label[0] & ~is_label[1], axis=1)
+    fn = np.sum(~is_label[0] & is_label[1], axis=1)
+    tn = np.sum(~is_label[0] & ~is_label[1], axis=1)
+    return tp, fp, fn, tn
+
+
+def _safe(a, b):
+    return np.divide(a, b, out=np.zeros(len(a)), where=b > 0)
+
+
+@pytest.mark.parametrize("flip", [False, True])  # True: the minority is class 0
+@pytest.mark.parametrize(
+    "metric, label, quantile",
+    [
+        ("recall", 0, 0.3),
+        ("recall", 1, 0.5),
+        ("precision", 0, 0.5),
+        ("specificity", 0, 0.5),
+        ("specificity", 1, 0.7),
+        ("precision", 1, 0.3),
+    ],
+)
+def test_exact_search_floors_on_either_class(binary, flip, metric, label, quantile):
+    """Check floors on each class and metric against every threshold."""
+    model, X, y = binary
+    if flip:  # labels and model flipped: the minority is class 0
+        X_all, y_all = make_classification(
+            n_samples=1200,
+            n_features=6,
+            n_informative=3,
+            weights=[0.9],
+            flip_y=0.05,
+            random_state=0,
+        )
+        model = LogisticRegression().fit(X_all[:600], 1 - y_all[:600])
+        y = 1 - y
+    margins = _margins(model, X)
+    tp, fp, fn, tn = _threshold_counts(margins, y, label)
+    values = {
+        "recall": _safe(tp, tp + fn),
+        "precision": _safe(tp, tp + fp),
+        "specificity": _safe(tn, tn + fp),
+    }[metric]
+    minority = 0 if flip else 1
+    m_tp, m_fp, m_fn, _ = _threshold_counts(margins, y, minority)
+    f1 = _safe(2 * m_tp, 2 * m_tp + m_fp + m_fn)
+    # A floor between the value at the best F1 and the largest value binds.
+    at_best = values[np.argmax(f1)]
+    floor = float(at_best + quantile * (values.max() - at_best))
+    best = f1[values >= floor].max()
+    assert best < f1.max()
+    ba = BiasAdjustedClassifier(
+        FrozenEstimator(model),
+        scoring="minority_f1",
+        search="exact",
+        constraints={metric: {label: floor}},
+        min_improvement=-np.inf,
+    ).fit(X, y)
+    assert ba.best_score_ == pytest.approx(best, abs=1e-12)
+    pred = ba.predict(X)
+    assert f1_score(y, pred, pos_label=minority) == pytest.approx(best, abs=1e-12)
+    assert ba.constraint_values_[metric][label] >= floor
