@@ -76,6 +76,9 @@ class AccelerateMixin(SkorchAccelerateMixin):
       device (``accelerator.device``, the process's own GPU under
       ``accelerate launch``), so that ``random_state`` seeds the right
       generators; another device must be that one too.
+    - Learning-rate schedules stepped once an epoch (``lr_schedule``,
+      skorch's ``LRScheduler`` with ``step_every="epoch"``) follow the
+      epochs, as on one process; accelerate would step them once per process.
     - The epoch table is printed by the main process only, and only with
       ``verbose >= 1`` (skorch's mixin prints it whatever ``verbose``).
 
@@ -162,8 +165,10 @@ class AccelerateMixin(SkorchAccelerateMixin):
 
         As skorch's mixin, except that a criterion without trainable
         parameters (every skimb loss: its class priors and margins are
-        buffers) is only moved to the device: DistributedDataParallel
-        refuses modules with nothing to synchronise.
+        buffers) is only moved to the device (DistributedDataParallel
+        refuses modules with nothing to synchronise), and that a learning
+        rate schedule stepped once an epoch is left as it is (accelerate
+        would step it once per process).
         """
         if self._wrapped_with_accelerator:
             return self
@@ -187,7 +192,10 @@ class AccelerateMixin(SkorchAccelerateMixin):
             if isinstance(optimizer, torch.optim.Optimizer):
                 setattr(self, name + "_", self.accelerator.prepare(optimizer))
         for _, callback in self.callbacks_:
-            if isinstance(callback, LRScheduler):
+            # accelerate steps a prepared scheduler once per process for each
+            # step (without split_batches), right for schedules counted in
+            # batches, wrong for skorch's per-epoch ones (lr_schedule).
+            if isinstance(callback, LRScheduler) and callback.step_every != "epoch":
                 callback.policy_ = self.accelerator.prepare(callback.policy_)
         self._wrapped_with_accelerator = True
         return self

@@ -145,6 +145,11 @@ SCRIPT = textwrap.dedent(
             "batches": counter.n,
             "proba_rows": len(net.predict_proba(X)),
         }
+    cosine = AcceleratedLANet(
+        accelerator=accelerator, max_epochs=3, random_state=0,
+        early_stopping=False, lr_schedule="cosine",
+    ).fit(X, y)
+    out["cosine_lr"] = cosine.optimizer_.param_groups[0]["lr"]
     with open(sys.argv[1] + f"/rank{out['rank']}.json", "w") as f:
         json.dump(out, f)
     """
@@ -184,8 +189,14 @@ def test_two_processes_share_counts_and_weights(tmp_path):
         n_samples=600, n_features=8, weights=[0.85], random_state=0
     )
     w = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)
+    # The per-epoch cosine schedule ends where it ends on one process.
+    one = LogitAdjustedNet(
+        max_epochs=3, random_state=0, early_stopping=False, lr_schedule="cosine"
+    ).fit(X, y)
+    single_lr = one.optimizer_.param_groups[0]["lr"]
     for rank in ranks:
         assert rank["world"] == 2 and rank["type"] == "DistributedType.MULTI_CPU"
+        assert rank["cosine_lr"] == pytest.approx(single_lr)
     first, second = ranks
     for key, weights in (("plain", None), ("weighted", w)):
         np.testing.assert_allclose(first[key]["counts"], np.bincount(y, weights))
