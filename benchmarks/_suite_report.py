@@ -187,8 +187,12 @@ def cd_plot(means, names, path):
     return stats
 
 
-def report(cache, keys, datasets, names, groups, quick, repeats):
-    """Write ``suite[_quick].md`` and ``suite[_quick]_cd.png`` from the cache."""
+def report(cache, keys, datasets, names, groups, quick, flags=(), name="suite"):
+    """Write ``<name>[_quick].md`` and ``<name>[_quick]_cd.png`` from the cache.
+
+    ``flags``: the command-line flags the result file quotes.
+    """
+    repeats = len({fold for _, fold, _ in keys}) // 3
     metrics, lower = _metrics()
     means, complete = fold_means(cache, keys, datasets, names)
     missing = sorted(set(datasets) - set(complete))
@@ -204,7 +208,6 @@ def report(cache, keys, datasets, names, groups, quick, repeats):
     )
     whens = sorted(cache[k]["when"] for k in keys.values() if k in cache)
     summary, ranks = summary_table(means, names, groups)
-    flags = [] if repeats == 1 else ["--repeats", str(repeats)]
     lines = [
         "# The suite: skimb's networks against gradient boosting, raw features",
         "",
@@ -232,8 +235,8 @@ def report(cache, keys, datasets, names, groups, quick, repeats):
     ]
     lines += ["", f"## Win / tie / loss against each peer (tie: |diff| <= {TIE})"]
     lines += wtl_tables(means, names, groups)
-    png = result_path("suite", quick, "png").with_name(
-        f"suite{'_quick' if quick else ''}_cd.png"
+    png = result_path(name, quick, "png").with_name(
+        f"{name}{'_quick' if quick else ''}_cd.png"
     )
     stats = cd_plot(means, names, png)
     lines += [
@@ -256,4 +259,4 @@ def report(cache, keys, datasets, names, groups, quick, repeats):
             "",
             table(["dataset", *names], rows),
         ]
-    write_result("suite", "\n".join(lines) + "\n", quick)
+    write_result(name, "\n".join(lines) + "\n", quick)

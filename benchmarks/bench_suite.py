@@ -342,6 +342,7 @@ def main(
     tag=None,
     report_only=False,
     list_=False,
+    out="suite",
 ):
     if list_:
         chosen = suite_rule()
@@ -378,7 +379,12 @@ def main(
                 file.flush()
                 bar.update(len(records))
         cache = load_cache()
-    report(cache, keys, datasets, names, all_methods, quick, repeats)
+    flags = [] if repeats == 1 else ["--repeats", str(repeats)]
+    if methods_:
+        flags += ["--methods", *(f"'{m}'" if " " in m else m for m in methods_)]
+    if out != "suite":
+        flags += ["--out", out]
+    report(cache, keys, datasets, names, all_methods, quick, flags, out)
 
 
 if __name__ == "__main__":
@@ -396,4 +402,5 @@ if __name__ == "__main__":
         ("--tag", dict(help="the skimb code tag of the cache keys")),
         ("--report-only", dict(action="store_true", help="tables from the cache")),
         ("--list", dict(action="store_true", help="recompute the dataset rule")),
+        ("--out", dict(default="suite", help="result name (default: suite)")),
     )
