@@ -3,11 +3,15 @@
 Claim: a skimb net trained on two processes through
 :class:`skimb.nn.AccelerateMixin` (torchrun, gloo) reaches the accuracy of
 one process within the seed-to-seed noise, and each process handles half of
-every epoch's batches.
+every epoch's batches. Last full run (5 seeds): balanced accuracy 0.9542
+(range 0.9520-0.9565) on 2 processes against 0.9572 (0.9559-0.9584) on one:
+the ranges overlap but the mean is 0.003 lower, so a small systematic cost
+is not ruled out; one process through the mixin gives exactly the plain
+net's fits.
 
 Setup: ``make_classification`` (50,000 rows, 20 features, 10 informative, 90:10),
 stratified 80/20 split; ``LogitAdjustedNet`` (the library's MLP, batch 128,
-``early_stopping=False``, a fixed number of epochs), seeds 0, 1, 2. Three
+``early_stopping=False``, a fixed number of epochs), seeds 0 to 4. Three
 runs: the plain ``LogitAdjustedNet`` in this process (its own array
 batching; the reference), and ``class AcceleratedNet(AccelerateMixin,
 LogitAdjustedNet)`` with ``Accelerator(cpu=True, split_batches=True)``
@@ -50,7 +54,7 @@ def _data(quick):
 
 
 def _settings(quick):
-    return dict(epochs=3 if quick else 5, seeds=[0] if quick else [0, 1, 2])
+    return dict(epochs=3 if quick else 5, seeds=[0] if quick else [0, 1, 2, 3, 4])
 
 
 def _scores(net, X_test, y_test):
