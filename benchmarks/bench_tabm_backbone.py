@@ -43,11 +43,12 @@ from skimb.nn import MLP, NetClassifier, TabMBackbone
 
 COMMON = dict(max_epochs=40, batch_size=128, lr=3e-3, train_split=None, device="cpu")
 # The module alone: no preprocessing fitted inside the net (the pipeline's
-# scaler is in front) and a fixed number of epochs.
+# scaler is in front), a fixed number of epochs at a constant learning rate.
+PINNED = dict(preprocessing=None, early_stopping=False, lr_schedule=None)
 COMMON.update(
     {
         name: value
-        for name, value in dict(preprocessing=None, early_stopping=False).items()
+        for name, value in PINNED.items()
         if name in NetClassifier().get_params()
     }
 )
