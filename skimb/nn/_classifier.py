@@ -2,27 +2,27 @@
 
 import numpy as np
 import torch
-from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import (
-    _num_samples,
     check_array,
     check_is_fitted,
     validate_data,
 )
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, ProgressBar
+from skorch.dataset import Dataset
 
 from ._auto_device import AutoDeviceMixin
 from ._batches import ArrayBatches
 from ._early_stopping import training_callbacks, uses_early_stopping, validation_split
 from ._fit_checks import check_convergence
-from ._init_args import add_defaults
+from ._init_args import add_defaults, resolve_module
 from ._logits_predict import LogitsPredictMixin
 from ._member_loss import flatten_members
-from ._mlp import MLP
 from ._net_params import NET_PARAMETER_CONSTRAINTS, check_params
 from ._output_checks import check_finite_logits, check_logits_shape, check_scalar_loss
+from ._preprocessing import row_chunks
 from ._seeding import seeded
+from ._tabm_backbone import TabMBackbone
 from ._training_data import validate_training_data
 from ._weighted_rows import WEIGHT, WeightedRowsMixin
 
@@ -39,13 +39,27 @@ class NetClassifier(
 
     It closes the gaps skorch leaves to its users: labels of any type (strings,
     non-contiguous integers) are encoded in ``fit`` and decoded by ``predict``;
-    float64, pandas and list input is validated the scikit-learn way and cast
-    to float32; :meth:`predict_proba` is the softmax of the logits whatever the
+    float64, pandas and list input is validated the scikit-learn way;
+    :meth:`predict_proba` is the softmax of the logits whatever the
     criterion; :meth:`logits` returns the raw outputs; ``device="auto"`` picks
     CUDA when it is there; ``random_state`` makes CPU fits reproducible. The
-    module (``MLP`` by default) receives ``n_features`` and ``n_classes`` and a
-    criterion whose class takes ``class_counts`` receives the training class
-    counts, unless set explicitly through ``module__`` / ``criterion__``.
+    module (:class:`TabMBackbone` by default) receives ``n_features``,
+    ``n_classes``, ``n_samples`` (training rows) and ``cat_cardinalities``
+    when its class takes them, and a criterion whose class takes
+    ``class_counts`` the training class counts, unless set explicitly
+    through ``module__`` / ``criterion__``.
+
+    Raw tabular data works as it does for gradient boosting: ``fit`` fits a
+    per-feature transform on the training rows (``preprocessing``, a
+    quantile map to a normal by default) and applies it wherever the net
+    reads X (``predict``, ``logits``, the validation split), so a scaler in
+    front changes nothing. The categorical columns of a pandas DataFrame
+    (``category``, ``object`` or string dtype) are coded ``0 ..
+    cardinality - 1`` (unseen and missing categories: ``cardinality``) and
+    moved last, where the module embeds them; ``feature_names_in_`` keeps
+    the DataFrame's order. See :class:`TabularPreprocessor`
+    (``preprocessor_``). The module itself (``module_``, ``forward``)
+    takes the preprocessed rows.
 
     Training batches are shuffled every epoch (skorch's DataLoader is not,
     unless told); ``iterator_train__shuffle=False`` turns it off. Inference
@@ -58,21 +72,28 @@ class NetClassifier(
     criterion), so an integer weight acts like repeating the row; rows of
     weight zero are dropped before training, as if absent; class counts are
     weighted counts. The weights follow their rows into skorch's validation
-    split. See :ref:`networks` for the exact equivalence.
+    split. See :ref:`networks` for the exact equivalence (of the loss: the
+    preprocessing quantiles and early stopping's split see rows, not
+    weights).
 
     The hyperparameters are checked when fitting (``max_epochs`` an int >= 1,
-    ``lr`` > 0, ...). Features whose magnitude exceeds 1e6 get a warning
-    suggesting a scaler, and a training loss that does not go down a
+    ``lr`` > 0, ...). Preprocessed features whose magnitude exceeds 1e6
+    (with ``preprocessing=None``) get a warning suggesting a scaler, and a
+    training loss that does not go down a
     :class:`~sklearn.exceptions.ConvergenceWarning`.
 
     Every other skorch argument (``callbacks``, ``optimizer__weight_decay``,
-    ``module__hidden_sizes``, ``iterator_train__num_workers`` ...) is accepted
-    as keyword argument and tunable by ``GridSearchCV``.
+    ``module__k``, ``iterator_train__num_workers`` ...) is accepted as
+    keyword argument and tunable by ``GridSearchCV``.
 
     Parameters
     ----------
-    module : torch module class or instance, default=MLP
-        The network; it must return one logit per class.
+    module : torch module class or instance, "tabm" or "mlp", \
+            default=TabMBackbone
+        The network; it must return one logit per class (an ensemble
+        module, in training mode, one per member and class). ``"tabm"``
+        names :class:`TabMBackbone`, ``"mlp"`` the multilayer perceptron
+        :class:`MLP` that was the default before.
     criterion : torch loss class, default=torch.nn.CrossEntropyLoss
         Loss on ``(logits, encoded_targets)``.
     optimizer : torch optimizer class, default=torch.optim.AdamW
@@ -80,7 +101,8 @@ class NetClassifier(
     lr : float > 0, default=3e-3
         Learning rate.
     max_epochs : int >= 1, default=40
-        Number of passes over the training data.
+        Number of passes over the training data (at most, with early
+        stopping).
     batch_size : int >= 1 or -1, default=128
         Mini-batch size for training; -1 trains on all rows at once.
     predict_batch_size : int >= 1, -1 or None, default=8192
@@ -90,7 +112,44 @@ class NetClassifier(
     train_split : callable or None, default=None
         skorch's validation split (for example
         ``skorch.dataset.ValidSplit(5, stratified=True)``); ``None`` trains on
-        all data, as scikit-learn estimators do.
+        all data, as scikit-learn estimators do, unless early stopping
+        holds out its own split.
+    preprocessing : {"quantile", "robust"}, transformer or None, \
+            default="quantile"
+        The per-feature transform of the numeric columns, fitted on the
+        training rows (see :class:`TabularPreprocessor`): ``"quantile"``
+        maps each feature through its quantiles to a standard normal (TabM's
+        choice); ``"robust"`` subtracts the median, divides by the
+        interquartile range and clips smoothly to +-3 (RealMLP's); a
+        scikit-learn transformer is cloned and fitted; ``None`` leaves the
+        features as they are (cast to float32). Measured on raw features of
+        17 held-out imbalanced sets (``benchmarks/bench_tabular_default.py``),
+        the MLP with ``"quantile"`` matches the MLP after a StandardScaler
+        (average precision 0.636 vs 0.637, minority F1 0.532 vs 0.520,
+        logit-adjusted G-mean 0.814 vs 0.822); ``"robust"`` scores lower
+        (minority F1 0.494).
+    early_stopping : "auto" or bool, default="auto"
+        Hold out a stratified ``validation_fraction`` of the training rows
+        (seeded by ``random_state``), stop when the validation loss has not
+        improved for ``n_iter_no_change`` epochs and restore the weights of
+        the best epoch (skorch's ``EarlyStopping(load_best=True)``). With
+        ``train_split`` set, that split is watched instead. ``"auto"``
+        early-stops in ``fit`` from 10,000 training rows on, when
+        ``train_split`` is None (as HistGradientBoosting does): on the 17
+        held-out sets (up to 2,000 rows) early stopping lowered the mean
+        G-mean by 0.03 and average precision by 0.02. A class with fewer
+        than 2 rows (or fewer validation rows than classes) turns it off for
+        that fit, with a warning when it is ``True``. ``partial_fit`` does
+        not early-stop.
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training rows early stopping holds out.
+    n_iter_no_change : int >= 1, default=10
+        Epochs without a lower validation loss before early stopping stops.
+    lr_schedule : {"cosine", "plateau"} or None, default=None
+        ``"cosine"`` anneals the learning rate to zero over ``max_epochs``
+        (``CosineAnnealingLR``); ``"plateau"`` divides it by 5 when the
+        validation loss (the training loss without a split) has not improved
+        for ``n_iter_no_change // 2`` epochs; ``None`` keeps it constant.
     device : str, default="auto"
         ``"auto"`` uses CUDA when ``torch.cuda.is_available()``, else the CPU;
         any torch device string is accepted.
@@ -116,6 +175,14 @@ class NetClassifier(
         Number of features seen during fit.
     feature_names_in_ : ndarray of str
         Names of the features, when X was a DataFrame with string column names.
+    preprocessor_ : TabularPreprocessor
+        The fitted transform of X (numeric columns, then category codes).
+    cat_cardinalities_ : tuple of int
+        Number of categories of each categorical column (``()`` without).
+    n_samples_fit_ : int
+        Number of training rows (of positive weight) of the last ``fit``.
+    early_stopping_ : bool
+        Whether the last ``fit`` early-stopped on a validation split.
     module_ : torch.nn.Module
         The trained network.
     history : skorch.History
@@ -147,11 +214,20 @@ class NetClassifier(
     ...     X, labels, sample_weight=weight)
     >>> net.class_counts_
     array([ 78., 151.])
+
+    A DataFrame with a categorical column, as gradient boosting takes it:
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
+    >>> frame["shop"] = np.where(X[:, 3] > 0, "online", "store")
+    >>> net = NetClassifier(max_epochs=5, random_state=0).fit(frame, labels)
+    >>> net.cat_cardinalities_, net.n_features_in_
+    ((2,), 4)
     """
 
     def __init__(
         self,
-        module=MLP,
+        module=TabMBackbone,
         *,
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.AdamW,
@@ -229,6 +305,12 @@ class NetClassifier(
             values["n_classes"] = len(values["n_classes"])
         return add_defaults(params, getattr(self, prefix), values)
 
+    def initialize_module(self):
+        """Build the module; ``module="mlp"`` / ``"tabm"`` name the classes."""
+        kwargs = self.get_params_for("module")
+        self.module_ = self.initialized_instance(resolve_module(self.module), kwargs)
+        return self
+
     def get_iterator(self, dataset, training=False):
         """Batches of ``dataset``; in-memory arrays skip skorch's per-row fetch.
 
@@ -288,12 +370,18 @@ class NetClassifier(
 
         With early stopping on and ``train_split=None``, a stratified
         ``validation_fraction`` of the rows is held out (seeded by
-        ``random_state``); otherwise skorch's ``train_split`` decides.
+        ``random_state``); otherwise skorch's ``train_split`` decides. A
+        validation Dataset of the user's own rows (skorch's
+        ``predefined_split``) is preprocessed as the training rows were.
         """
         if self.train_split is None and getattr(self, "early_stopping_", False):
             dataset = self.get_dataset(X, y)
             return validation_split(self)(dataset, y)
-        return super().get_split_datasets(X, y, **fit_params)
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        if type(valid) is Dataset and valid.X is not X and hasattr(valid.X, "shape"):
+            X_valid = self.preprocessor_._transform(valid.X, self)
+            valid = Dataset(X_valid, valid.y)
+        return train, valid
 
     @property
     def cat_cardinalities_(self):
@@ -405,20 +493,10 @@ class NetClassifier(
                 X, dtype=None, ensure_all_finite=False, estimator=self, input_name="X"
             )
         validate_data(self, X, reset=False, skip_check_array=True)
-        n_rows = _num_samples(X)
-        chunk = self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
-        chunk = n_rows if chunk == -1 else chunk
+        rows = self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
         outputs = [
-            self.forward(
-                self.preprocessor_.transform(
-                    _safe_indexing(X, slice(start, start + chunk))
-                    if chunk < n_rows
-                    else X,
-                    estimator=self,
-                ),
-                training=False,
-            )
-            for start in range(0, max(n_rows, 1), max(chunk, 1))
+            self.forward(self.preprocessor_._transform(chunk, self), training=False)
+            for chunk in row_chunks(X, rows)
         ]
         return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
 

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import (
 # ``check_params`` (skorch's ``_validate_params``, which shadows
 # scikit-learn's, checks argument names at initialisation).
 NET_PARAMETER_CONSTRAINTS = {
-    "module": [callable],
+    "module": [callable, StrOptions({"mlp", "tabm"})],
     "criterion": [callable],
     "optimizer": [callable],
     "lr": [Interval(Real, 0, None, closed="neither")],

@@ -9,9 +9,9 @@ from sklearn.preprocessing import (
     QuantileTransformer,
     RobustScaler,
 )
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._missing import is_scalar_nan
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
 # QuantileTransformer's landmarks: one per training row up to this many.
 MAX_QUANTILES = 1000
@@ -32,6 +32,16 @@ def _is_categorical(dtype):
     return isinstance(dtype, pd.CategoricalDtype) or (
         pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
     )
+
+
+def row_chunks(X, rows):
+    """Yield ``X`` in slices of ``rows`` rows (-1: whole), views where possible."""
+    n = _num_samples(X)
+    if rows == -1 or rows >= n:
+        yield X
+        return
+    for start in range(0, n, rows):
+        yield _safe_indexing(X, slice(start, start + rows))
 
 
 def _numeric_transformer(numeric, n_rows, random_state):
@@ -154,22 +164,35 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self : TabularPreprocessor
             The fitted transform.
         """
-        self.fit_transform(X)
+        self._fit_transform(X, self)
         return self
 
-    def fit_transform(self, X, y=None, *, estimator=None):
+    def fit_transform(self, X, y=None):
         """Fit on ``X`` and return it transformed (see :meth:`transform`).
 
-        ``estimator`` (a name or an estimator) is who the error messages
-        about ``X`` name; this transformer by default.
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data; numeric columns must be finite.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Xt : ndarray of shape (n_samples, n_features), float32
+            The transformed numeric columns, then the categorical codes.
         """
+        return self._fit_transform(X, self)
+
+    def _fit_transform(self, X, estimator):
+        """:meth:`fit_transform`; errors about ``X`` name ``estimator``."""
         categorical = []
         if hasattr(X, "dtypes") and hasattr(X, "iloc"):
             categorical = [i for i, d in enumerate(X.dtypes) if _is_categorical(d)]
         n_columns = X.shape[1] if hasattr(X, "iloc") else None
         self.categorical_columns_ = np.array(categorical, dtype=int)
         self.numeric_columns_ = np.setdiff1d(np.arange(n_columns or 0), categorical)
-        numeric, cat = self._parts(X, estimator or self)
+        numeric, cat = self._parts(X, estimator)
         self.n_features_in_ = numeric.shape[1] + len(categorical)
         if n_columns is None:
             self.numeric_columns_ = np.arange(numeric.shape[1])
@@ -192,24 +215,25 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             )
         return self._join(numeric, cat)
 
-    def transform(self, X, *, estimator=None):
+    def transform(self, X):
         """Return the numeric columns transformed, then the category codes.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Data with the columns seen in :meth:`fit`.
-        estimator : estimator, str or None, default=None
-            Who the error messages about ``X`` name; this transformer by
-            default.
 
         Returns
         -------
         Xt : ndarray of shape (n_samples, n_features), float32
             The transformed numeric columns, then the categorical codes.
         """
+        return self._transform(X, self)
+
+    def _transform(self, X, estimator):
+        """:meth:`transform`; errors about ``X`` name ``estimator``."""
         check_is_fitted(self, "numeric_columns_")
-        numeric, cat = self._parts(X, estimator or self)
+        numeric, cat = self._parts(X, estimator)
         if numeric.shape[1] + (0 if cat is None else cat.shape[1]) != (
             self.n_features_in_
         ):

@@ -24,9 +24,9 @@ def _preprocess(net, X, *, reset):
         net.preprocessor_ = TabularPreprocessor(
             net.preprocessing, random_state=net.random_state
         )
-        X = net.preprocessor_.fit_transform(X, estimator=net)
+        X = net.preprocessor_._fit_transform(X, net)
     else:
-        X = net.preprocessor_.transform(X, estimator=net)
+        X = net.preprocessor_._transform(X, net)
     numeric = net.preprocessor_.numeric_columns_
     names = getattr(net, "feature_names_in_", None)
     check_feature_scale(X[:, : len(numeric)], None if names is None else names[numeric])

@@ -127,7 +127,8 @@ def test_module_and_criterion_receive_data_dependent_arguments(imbalanced_binary
             super().__init__()
             seen["counts"] = class_counts
 
-    net = small_net(criterion=CountingLoss, module__hidden_sizes=(8,)).fit(X, y)
+    net = small_net(criterion=CountingLoss, module=MLP, module__hidden_sizes=(8,))
+    net.fit(X, y)
     np.testing.assert_array_equal(
         seen["counts"], [np.sum(y == "majority"), np.sum(y == "minority")]
     )
@@ -176,7 +177,7 @@ def test_defaults_reach_logistic_regression_accuracy():
 def test_grid_search_with_gmean_and_string_labels(imbalanced_binary):
     X, y = imbalanced_binary
     grid = GridSearchCV(
-        small_net(),
+        small_net(module=MLP),
         {"lr": [1e-3, 1e-2], "module__hidden_sizes": [(8,), (16,)]},
         scoring=gmean_scorer,
         cv=3,
@@ -248,7 +249,8 @@ def test_bad_input(imbalanced_binary, where, X_change, y_change, match):
 def test_non_finite_outputs_raise(imbalanced_binary):
     """Check that outputs overflowing float32 raise instead of giving NaN."""
     X, y = imbalanced_binary
-    net = small_net(preprocessing=None).fit(X, y)  # the quantiles bound X
+    # MLP, no preprocessing: the quantiles and TabM's periodic embeddings bound X
+    net = small_net(module=MLP, preprocessing=None).fit(X, y)
     huge = np.where(np.arange(X.shape[1]) % 2, 3e38, -3e38) * np.ones((3, 1))
     for method in (net.logits, net.predict_proba, net.predict):
         with pytest.raises(ValueError, match="outputs are not finite for 3 of 3"):

@@ -14,6 +14,7 @@ from sklearn.preprocessing import RobustScaler, StandardScaler
 from skorch.callbacks import Callback
 
 from skimb.nn import MLP, LogitAdjustedNet, NetClassifier
+from skimb.nn._early_stopping import AUTO_MIN_ROWS
 from skimb.nn._preprocessing import TabularPreprocessor
 
 
@@ -133,13 +134,15 @@ def test_dataframe_with_categorical_columns(frame):
     """Check mixed dtypes: codes last, cardinalities to the module, names kept."""
     X, y = frame
     before = X.copy()
-    net = NetClassifier(max_epochs=40, random_state=0).fit(X, y)
+    net = NetClassifier(module=MLP, max_epochs=40, random_state=0).fit(X, y)
     pd.testing.assert_frame_equal(X, before)
     assert net.cat_cardinalities_ == (3, 2, 4)
     assert net.n_features_in_ == 5
     assert list(net.feature_names_in_) == list(X.columns)
     assert [e.num_embeddings for e in net.module_.embeddings] == [4, 3, 5]
     assert net.score(X, y) > 0.9  # the label is a function of two categories
+    tabm = NetClassifier(max_epochs=1, random_state=0).fit(X, y)  # the default
+    assert tabm.get_params_for("module")["cat_cardinalities"] == (3, 2, 4)
     Xt = net.preprocessor_.transform(X)
     np.testing.assert_array_equal(
         Xt[:, 2], X["colour"].map({"blue": 0, "green": 1, "red": 2}).to_numpy()
@@ -236,6 +239,8 @@ def test_early_stopping_restores_the_best_epoch():
     )
     snapshots = _Snapshots()
     net = NetClassifier(
+        module=MLP,
+        early_stopping=True,
         max_epochs=200,
         n_iter_no_change=5,
         lr=1e-2,
@@ -266,6 +271,19 @@ def test_early_stopping_split_is_stratified_and_seeded(raw):
     assert np.isnan(
         small_net(early_stopping=False).fit(X, y).history[-1].get("valid_loss", np.nan)
     )
+
+
+def test_auto_early_stopping_from_enough_rows():
+    """Check that "auto" early-stops from AUTO_MIN_ROWS training rows on."""
+    X, y = make_classification(n_samples=AUTO_MIN_ROWS, random_state=0)
+    net = NetClassifier(module=MLP, max_epochs=1, random_state=0)
+    assert net.fit(X, y).early_stopping_
+    assert np.isfinite(net.history[-1, "valid_loss"])
+    assert not net.fit(X[1:], y[1:]).early_stopping_
+    from skorch.dataset import ValidSplit
+
+    own_split = net.set_params(train_split=ValidSplit(5, stratified=True))
+    assert not own_split.fit(X, y).early_stopping_  # the user's split: theirs
 
 
 def test_tiny_classes_fall_back_without_early_stopping(raw):

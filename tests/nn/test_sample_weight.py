@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 from skorch.dataset import ValidSplit
 
-from skimb.nn import ArrayBatches, LogitAdjustedNet, NetClassifier
+from skimb.nn import MLP, ArrayBatches, LogitAdjustedNet, NetClassifier
 
 # Full-batch training (batch_size=-1) makes a row of integer weight k and k
 # copies of the row the same loss; the fits then differ only by float32
@@ -21,7 +21,7 @@ from skimb.nn import ArrayBatches, LogitAdjustedNet, NetClassifier
 ATOL = 1e-6
 # The equivalences concern the loss: the nets' preprocessing quantiles and
 # early stopping's validation split see distinct rows, not weights.
-EXACT = dict(preprocessing=None, early_stopping=False)
+EXACT = dict(preprocessing=None, early_stopping=False, module=MLP)
 
 
 @pytest.fixture(scope="module")

@@ -38,9 +38,12 @@ BAD_PARAMS = [
     ({"verbose": "loud"}, r"'verbose' parameter"),
     ({"warm_start": "yes"}, r"'warm_start' parameter"),
     ({"train_split": 0.2}, r"'train_split' parameter"),
-    ({"module__hidden_sizes": (0,)}, r"'hidden_sizes' parameter of MLP"),
-    ({"module__hidden_sizes": (16, -1)}, r"'hidden_sizes' parameter of MLP"),
-    ({"module__dropout": 1.5}, r"'dropout' parameter of MLP"),
+    ({"module": MLP, "module__hidden_sizes": (0,)}, r"'hidden_sizes' parameter of MLP"),
+    (
+        {"module": MLP, "module__hidden_sizes": (16, -1)},
+        r"'hidden_sizes' parameter of MLP",
+    ),
+    ({"module": MLP, "module__dropout": 1.5}, r"'dropout' parameter of MLP"),
 ]
 
 
@@ -69,7 +72,7 @@ def test_valid_edge_values_fit(data):
     for params in (
         {"batch_size": -1, "predict_batch_size": -1},
         {"predict_batch_size": None, "random_state": rng},
-        {"max_epochs": 1, "module__hidden_sizes": ()},
+        {"max_epochs": 1, "module": MLP, "module__hidden_sizes": ()},
         {"random_state": np.int64(3), "max_epochs": np.int64(2), "lr": 1},
     ):
         NetClassifier(**params).fit(X, y).predict(X)
@@ -78,14 +81,14 @@ def test_valid_edge_values_fit(data):
 def test_constraints_leave_skorch_paths_alone(data):
     """Check that set_params, clone, initialize and skorch's name check still work."""
     X, y = data
-    net = NetClassifier(max_epochs=2, random_state=0)
+    net = NetClassifier(module=MLP, max_epochs=2, random_state=0)
     net.set_params(lr=0.01, module__hidden_sizes=(8,), predict_batch_size=16)
     clone(net).initialize()
     assert clone(net).get_params()["predict_batch_size"] == 16
     net.fit(X, y)
     assert net.module_.body[0].out_features == 8
     with pytest.raises(ValueError, match="iterator_train__shuffle"):
-        NetClassifier(iterator_train_shuffle=True).initialize()
+        NetClassifier(module=MLP, iterator_train_shuffle=True).initialize()
 
 
 def test_criterion_given_to_logit_adjusted_net_is_refused():
@@ -116,7 +119,9 @@ def test_classes_parameter_fixes_classes(data):
 def test_criterion_with_wrong_output_shape(data):
     """Check that a criterion returning one loss per row raises clearly."""
     X, y = data
-    net = NetClassifier(criterion__reduction="none", max_epochs=1, early_stopping=False)
+    net = NetClassifier(
+        module=MLP, criterion__reduction="none", max_epochs=1, early_stopping=False
+    )
     with pytest.raises(ValueError, match=r"returned a loss of shape \(120,\)"):
         net.fit(X, y)
 
@@ -124,7 +129,9 @@ def test_criterion_with_wrong_output_shape(data):
 def test_module_with_wrong_output_shape(data):
     """Check that a module with the wrong number of outputs raises clearly."""
     X, y = data
-    net = NetClassifier(module__n_classes=5, max_epochs=1, early_stopping=False)
+    net = NetClassifier(
+        module=MLP, module__n_classes=5, max_epochs=1, early_stopping=False
+    )
     with pytest.raises(ValueError, match=r"shape \(120, 5\).*\(n_samples, 2\)"):
         net.fit(X, y)
 
@@ -146,6 +153,7 @@ def test_huge_features_warn_with_their_columns(data, net):
         net(max_epochs=2, preprocessing=None).fit(frame, y)
     with warnings.catch_warnings():  # the default quantiles bound them
         warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
         net(max_epochs=2).fit(frame, y)
 
 
@@ -165,7 +173,9 @@ def test_stalled_loss_warns(data):
     """Check a ConvergenceWarning when the training loss does not go down."""
     X, y = data
     with pytest.warns(ConvergenceWarning, match=r"first epoch [\d.]+e\+2\d"):
-        NetClassifier(max_epochs=5, random_state=0, preprocessing=None).fit(X * 1e30, y)
+        NetClassifier(module=MLP, max_epochs=5, random_state=0, preprocessing=None).fit(
+            X * 1e30, y
+        )
     with pytest.warns(ConvergenceWarning, match="training loss did not go down"):
         NetClassifier(lr=1e-9, max_epochs=5, random_state=0).fit(X, y)
     with pytest.warns(ConvergenceWarning):
