@@ -127,7 +127,7 @@ def main(quick=False, configs=None):
     names = HELDOUT_QUICK if quick else HELDOUT
     chosen = QUICK if quick else list(CONFIGS)
     if configs:
-        chosen = [c for c in CONFIGS if any(s in c for s in configs.split(";"))]
+        chosen = [c for c in CONFIGS if c in configs.split(";")]
     cache_path = (
         RESULTS / "local" / f"tabular_default_cache{'_quick' if quick else ''}.json"
     )
