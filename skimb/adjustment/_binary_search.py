@@ -57,9 +57,10 @@ def _search_binary_decimal(folds, scoring, candidates_fn):
 
     Returns the probabilities, scores and constraint values (shape
     ``(n_constraints, n_candidates)``, None without constraints) of the
-    candidates.
+    candidates, and a dict from each probability to its class-1 bias per fold.
     """
     tried = {}
+    fold_betas_of = {}
     constraints = scoring.constraints
     solved = [([], []) for _ in folds.train]  # per fold: targets r1, betas
 
@@ -76,6 +77,7 @@ def _search_binary_decimal(folds, scoring, candidates_fn):
             betas.extend(fold_betas[-1])
         for i, p in enumerate(new):
             betas = [float(b[i]) for b in fold_betas]
+            fold_betas_of[p] = betas
             counted = scoring.count_metric is not None or constraints is not None
             counts = folds.counts(betas) if counted else None
             if scoring.count_metric is not None:
@@ -99,7 +101,7 @@ def _search_binary_decimal(folds, scoring, candidates_fn):
     values = None
     if constraints is not None:
         values = np.column_stack([v for _, _, v in tried.values()])
-    return probabilities, scores, values
+    return probabilities, scores, values, fold_betas_of
 
 
 def _decimal_candidates(evaluate):
@@ -233,13 +235,16 @@ def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
     """Choose the target of a binary problem (see ``search_target``).
 
     ``weights``: ``(train_weight, valid_weight)`` of each fold, or None.
+    Returns the target, its score, the results and the bias (gauge
+    ``sum == 0``) of the target on each fold's training logits as the search
+    solved it, or None where it was not solved (the exact search).
     """
     minority = minority_index(prior)
     binary = BinaryFolds(folds, minority, weights)
     constraints = scoring.constraints
     if fixed is not None:
         p = [fixed[minority]]
-        probabilities, scores, values = _search_binary_decimal(
+        probabilities, scores, values, betas = _search_binary_decimal(
             binary, scoring, lambda evaluate: evaluate(p)
         )
         best_p, best_score = probabilities[0], scores[0]
@@ -247,8 +252,9 @@ def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
         probabilities, scores, best_p, best_score, values = _search_binary_exact(
             binary, scoring
         )
+        betas = {}
     else:
-        probabilities, scores, values = _search_binary_decimal(
+        probabilities, scores, values, betas = _search_binary_decimal(
             binary, scoring, _decimal_candidates
         )
     order = np.argsort(probabilities, kind="stable")
@@ -270,4 +276,11 @@ def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
     }
     if constraints is not None:
         results["feasible"] = shortfall == 0
-    return binary_target(class1_probability(best_p, minority)), best_score, results
+    fold_betas = betas.get(best_p)
+    fold_bias = (
+        None
+        if fold_betas is None
+        else [np.array([-beta / 2, beta / 2]) for beta in fold_betas]
+    )
+    target = binary_target(class1_probability(best_p, minority))
+    return target, best_score, results, fold_bias

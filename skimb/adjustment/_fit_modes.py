@@ -7,6 +7,7 @@ logits it measures (:meth:`FitModesMixin._choose_target`) and solves
 """
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import clone
 
 from ..metrics import get_scorer
@@ -16,6 +17,29 @@ from ._search import score_rule, search_folds
 from ._solve import solve_bias
 from ._target import SEARCH_TOL, imbalance_state
 from ._validation import fold_logits, per_epoch_split
+
+
+def _imbalance_states(logits, bias, sample_weight=None):
+    """The states at bias zero and at ``bias`` (:func:`imbalance_state`).
+
+    For two classes the margins are computed once for both.
+    """
+    if logits.shape[1] != 2:
+        zero = np.zeros(logits.shape[1])
+        return (
+            imbalance_state(logits, zero, sample_weight),
+            imbalance_state(logits, bias, sample_weight),
+        )
+    margins = logits[:, 1] - logits[:, 0]
+    states = []
+    for p1 in (expit(margins), expit(margins + bias[1] - bias[0])):
+        p1 = float(
+            np.mean(p1)
+            if sample_weight is None
+            else np.average(p1, weights=sample_weight)
+        )
+        states.append(np.array([1 - p1, p1]))
+    return tuple(states)
 
 
 class FitModesMixin:
@@ -33,11 +57,13 @@ class FitModesMixin:
         With constraints also ``constraint_values_``; with calibrated
         probabilities ``calibrator_``, fitted on the pooled validation logits.
         ``weights``: ``(train_weight, valid_weight)`` of each fold, or None.
-        Returns whether the model's own rule is kept (step 4).
+        Returns whether the model's own rule is kept (step 4). The bias the
+        search solved for ``target_`` on a single fold's training logits is
+        kept in ``_search_bias`` (None otherwise) for :meth:`_set_bias`.
         """
         scorer = get_scorer(self.scoring)
         constraints = self._constraints
-        self.target_, self.best_score_, self.search_results_ = search_folds(
+        found = search_folds(
             folds,
             target=self.target,
             search=self.search,
@@ -47,6 +73,11 @@ class FitModesMixin:
             prior=prior,
             sample_weight=weights,
             constraints=constraints,
+            return_fold_bias=True,
+        )
+        self.target_, self.best_score_, self.search_results_, fold_bias = found
+        self._search_bias = (
+            fold_bias[0] if fold_bias is not None and len(folds) == 1 else None
         )
         z_valid = np.concatenate([z for _, z, _ in folds])
         y_valid = np.concatenate([y for _, _, y in folds])
@@ -98,23 +129,30 @@ class FitModesMixin:
             np.concatenate(ys), np.concatenate(preds), np.concatenate(ws)
         )
 
-    def _set_bias(self, z, keep_own=False, sample_weight=None):
+    def _set_bias(self, z, keep_own=False, sample_weight=None, solved=None):
         """Set ``bias_`` for ``target_`` on logits ``z``, and the states.
 
         With ``keep_own`` the bias is zero and ``target_`` the state at it.
         ``sample_weight``: the weights of the rows of ``z``, or None.
+        ``solved``: the bias the search solved for ``target_`` on these same
+        logits and weights (``_search_bias``), used instead of a new solve.
         """
         w = sample_weight
+        zero = np.zeros(len(self.classes_))
         if keep_own:
-            self.bias_ = np.zeros(len(self.classes_))
-            self.target_ = imbalance_state(z, self.bias_, w)
+            self.bias_ = zero
+            before = after = imbalance_state(z, zero, w)
+            self.target_ = before.copy()
         else:
-            # The tolerance of the search's solves: its scores hold for this bias.
-            self.bias_ = solve_bias(z, self.target_, tol=SEARCH_TOL, sample_weight=w)
-        self.imbalance_state_ = {
-            "before": imbalance_state(z, np.zeros(len(self.classes_)), w),
-            "after": imbalance_state(z, self.bias_, w),
-        }
+            if solved is not None:
+                self.bias_ = np.asarray(solved, dtype=np.float64)
+            else:
+                # The tolerance of the search's solves: its scores hold for it.
+                self.bias_ = solve_bias(
+                    z, self.target_, tol=SEARCH_TOL, sample_weight=w
+                )
+            before, after = _imbalance_states(z, self.bias_, w)
+        self.imbalance_state_ = {"before": before, "after": after.copy()}
         return self
 
     def _fit_frozen(self, base, X, y_encoded, prior, sample_weight):
@@ -124,7 +162,7 @@ class FitModesMixin:
         w = sample_weight
         weights = None if w is None else [(w, w)]
         keep_own = self._choose_target([(z, z, y_encoded)], prior, weights)
-        return self._set_bias(z, keep_own, w)
+        return self._set_bias(z, keep_own, w, self._search_bias)
 
     def _fit_validation_state(
         self, base, X, y, y_encoded, prior, fit_params, sample_weight
@@ -149,7 +187,7 @@ class FitModesMixin:
         pooled_weights = None if w is None else [(w, w)]
         keep_own = self._choose_target([(z, z, y_pooled)], prior, pooled_weights)
         self.estimator_ = clone(base).fit(X, y, **fit_params) if self.refit else model
-        return self._set_bias(z, keep_own, w)
+        return self._set_bias(z, keep_own, w, self._search_bias)
 
     def _fit_training_state(
         self, base, X, y, y_encoded, prior, fit_params, sample_weight
@@ -166,14 +204,15 @@ class FitModesMixin:
             sample_weight=sample_weight,
         )
         keep_own = self._choose_target(folds, prior, weights)
-        w = sample_weight
+        w, solved = sample_weight, None
         if self.refit:
             self.estimator_ = clone(base).fit(X, y, **fit_params)
             z = raw_logits(self.estimator_, X, len(self.classes_))
         else:  # the model and training logits of the single split
             self.estimator_, z = model, folds[0][0]
             w = None if weights is None else weights[0][0]
-        return self._set_bias(z, keep_own, w)
+            solved = self._search_bias
+        return self._set_bias(z, keep_own, w, solved)
 
     def _fit_per_epoch(self, base, X, y, fit_params):
         """Train once with the BiasAdjustment callback; read its state."""

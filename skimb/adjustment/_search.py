@@ -138,6 +138,7 @@ def search_folds(
     prior,
     sample_weight=None,
     constraints=None,
+    return_fold_bias=False,
 ):
     """Choose the target imbalance state for ``scoring`` on the folds.
 
@@ -167,6 +168,11 @@ def search_folds(
         (:func:`~skimb.adjustment._constraints.check_constraints`): the best
         candidate among those that meet them; a ValueError that reports the
         best values reachable when none does. Only with ``target="search"``.
+    return_fold_bias : bool, default=False
+        Also return the bias of the chosen target on each fold's training
+        logits as the search solved it (binary decimal search or fixed
+        target; above ``COMPRESS_ABOVE`` rows, on the binned margins), or
+        None where the search did not solve it.
 
     Returns
     -------
@@ -177,6 +183,8 @@ def search_folds(
     results : dict
         ``"target"`` (n_candidates, n_classes) and ``"score"``; for binary
         problems also ``"minority_probability"``.
+    fold_bias : list of ndarray or None
+        Only with ``return_fold_bias=True``.
     """
     n_classes = classes.size
     if sample_weight is not None:
@@ -199,7 +207,7 @@ def search_folds(
     if n_classes == 2:
         if scoring.count_metric is None:
             scoring.check_weights_accepted(name)
-        chosen, score, results = search_binary(
+        chosen, score, results, fold_bias = search_binary(
             folds,
             scoring,
             fixed=fixed,
@@ -214,6 +222,7 @@ def search_folds(
         )
     else:
         scoring.check_weights_accepted(name)
+        fold_bias = None
         chosen, score, results = search_multiclass(
             folds,
             scoring,
@@ -221,15 +230,18 @@ def search_folds(
             prior=prior,
             weights=None if sample_weight is None else [w for w, _ in sample_weight],
         )
+    if return_fold_bias:
+        return chosen, float(score), results, fold_bias
     return chosen, float(score), results
 
 
 def score_rule(valid_logits, valid_y, *, scoring, scorer, classes, sample_weight=None):
     """Pooled score of validation logits as they are (no bias).
 
-    Without weights, ``scorer`` on the rows; with weights, the weighted
-    confusion counts of a binary count scoring (as the search scores), else
-    ``scorer`` with ``sample_weight=``.
+    A binary count scoring is computed from the (weighted) confusion counts
+    of the argmax, as the search scores (without weights, only where both
+    classes occur, so that it equals the scorer); otherwise ``scorer`` on
+    the rows, with ``sample_weight=`` where given.
     """
     pooled = _Scoring(
         scoring,
@@ -238,16 +250,16 @@ def score_rule(valid_logits, valid_y, *, scoring, scorer, classes, sample_weight
         [valid_y],
         None if sample_weight is None else [sample_weight],
     )
-    if sample_weight is None or pooled.count_metric is None or classes.size != 2:
+    if pooled.count_metric is None or classes.size != 2:
         if sample_weight is not None:
             pooled.check_weights_accepted(scoring)
         return pooled.score(valid_logits)
     y = np.asarray(valid_y)
-    ones = (valid_logits[:, 1] - valid_logits[:, 0]) > 0  # argmax, ties to 0
-    tp = sample_weight[(y == 1) & ones].sum()
-    fn = sample_weight[(y == 1) & ~ones].sum()
-    fp = sample_weight[(y == 0) & ones].sum()
-    tn = sample_weight[(y == 0) & ~ones].sum()
+    # 2 * y + prediction (argmax, ties to class 0, as the scorer predicts)
+    cell = 2 * (y == 1) + np.argmax(valid_logits, axis=1)
+    tn, fp, fn, tp = np.bincount(cell, weights=sample_weight, minlength=4)
+    if sample_weight is None and (tp + fn == 0 or fp + tn == 0):
+        return pooled.score(valid_logits)  # one class: as the scorer defines it
     minority = minority_index([fp + tn, tp + fn])
     return float(pooled.count_metric(tp, fn, fp, tn, minority))
 
