@@ -31,16 +31,10 @@ _FLOAT32_WEIGHTS = (
     "repeated rows differ by float32 rounding (1.2e-7 measured); the check asks "
     "rtol=1e-7; tests/nn/test_sample_weight.py checks the equivalence at 1e-6"
 )
-_TABM_ROW_ORDER = (
-    "TabMBackbone's batched ensemble matmuls round in float32 by row position: "
-    "predict_proba on permuted rows differs by 6e-8 (measured); the check asks "
-    "rtol=1e-7; the MLP passes it"
-)
 EXPECTED_FAILED_CHECKS = {
     "NetClassifier": {
         "check_no_attributes_set_in_init": _SKORCH_INIT,
         "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
-        "check_methods_sample_order_invariance": _TABM_ROW_ORDER,
     },
     "LogitAdjustedNet": {
         "check_no_attributes_set_in_init": _SKORCH_INIT,
@@ -60,7 +54,6 @@ EXPECTED_FAILED_CHECKS = {
             "weighted rows; tests/regrouping checks the equivalence at 1e-6 on "
             "separable clusters"
         ),
-        "check_methods_sample_order_invariance": _TABM_ROW_ORDER,
     },
 }
 

@@ -159,9 +159,10 @@ class TabMBackbone(nn.Module):
     held-out sets (214 to 336 rows, 2 x 5-fold CV) width 64 gave a lower
     mean average precision (0.657) and balanced accuracy (0.733) than
     width 128 (0.674, 0.766) for a small saving in time; width 256 (0.691,
-    0.749) cost twice the time of width 128. TabM's own defaults (``k=32``, four times wider) are meant for
-    a GPU: every row goes through ``k`` members, and on a CPU the cost of an
-    epoch follows ``k`` times the width. Measured (CPU time of one thread,
+    0.749) cost twice the time of width 128. TabM's own defaults
+    (``k=32``, four times wider) are meant for a GPU: every row goes
+    through ``k`` members, and on a CPU the cost of an epoch follows
+    ``k`` times the width. Measured (CPU time of one thread,
     batch 128, 20 numeric features; ``benchmarks/bench_tabm_backbone.py``):
     on 5,000 rows an epoch takes 1.3 s with ``k=8`` and width 128, 2.3 s
     with ``k=16`` or width 256, 1.1 s with width 64, against 0.16 s for the
