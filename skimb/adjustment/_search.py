@@ -28,6 +28,7 @@ from ._binary_search import search_binary
 from ._constraints import check_constraints
 from ._count_metrics import COUNT_METRICS
 from ._logits import PrecomputedLogits
+from ._multiclass_counts import confusion_score
 from ._multiclass_search import search_multiclass
 from ._solve import check_weights
 from ._target import minority_index, resolve_fixed_target
@@ -68,6 +69,15 @@ class _Scoring:
         self._kwargs = {}
         if valid_weights is not None:
             self._kwargs = {"sample_weight": np.concatenate(valid_weights)}
+        self._counted = None  # 3+ classes: the confusion-matrix fast path
+        if classes.size > 2:
+            self._counted = confusion_score(
+                scoring,
+                scorer,
+                classes,
+                np.concatenate(y_valid),
+                self._kwargs.get("sample_weight"),
+            )
 
     def check_weights_accepted(self, scoring):
         """Raise if weights were given to a scorer that cannot take them."""
@@ -76,6 +86,10 @@ class _Scoring:
 
     def score(self, logits):
         """The scorer's value on the pooled validation rows at ``logits``."""
+        if self._counted is not None:
+            value = self._counted(logits)
+            if value is not None:
+                return value
         if self._y_labels is None:  # only scorers need the labels
             self._y_labels = self._classes[np.concatenate(self._y_valid)]
         return float(self.scorer(self.holder, logits, self._y_labels, **self._kwargs))

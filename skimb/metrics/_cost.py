@@ -113,7 +113,11 @@ def make_cost_scorer(cost_matrix, *, labels=None):
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y)`` on ``estimator.predict(X)``.
+        ``scorer(estimator, X, y)`` on ``estimator.predict(X)``. Its
+        attributes ``cost_matrix`` (the validated float matrix) and
+        ``labels`` (an array, or None) say what it scores, so that
+        :class:`~skimb.adjustment.BiasAdjustedClassifier` scores a candidate
+        rule of three or more classes from its confusion matrix.
 
     Examples
     --------
@@ -125,8 +129,13 @@ def make_cost_scorer(cost_matrix, *, labels=None):
     >>> model = LogisticRegression().fit(X, y)
     >>> scorer(model, X, y) <= 0
     True
+    >>> scorer.cost_matrix
+    array([[ 0.,  1.],
+           [20.,  0.]])
     """
     cost = _check_cost_matrix(cost_matrix)
     if labels is not None:
         labels = np.asarray(labels)
-    return make_scorer(negative_expected_cost, cost_matrix=cost, labels=labels)
+    scorer = make_scorer(negative_expected_cost, cost_matrix=cost, labels=labels)
+    scorer.cost_matrix, scorer.labels = cost, labels
+    return scorer
