@@ -306,7 +306,7 @@ def plot(results, names, data_names, path):
     fig.savefig(path, dpi=110)
 
 
-def report(results, data_names, n_data, backbones, quick, repeats, splits, wall):
+def report(results, data_names, n_data, backbones, quick, repeats, splits, wall, out):
     """Write the result file (and PNG) of the datasets done so far."""
     names = list(results[data_names[0]])
     mode = "--quick" if quick else "full"
@@ -317,6 +317,8 @@ def report(results, data_names, n_data, backbones, quick, repeats, splits, wall)
         "Command: `python benchmarks/compare.py"
         + (" --quick" if quick else "")
         + ("" if len(backbones) == 3 else f" --backbones {' '.join(backbones)}")
+        + ("" if repeats == (1 if quick else 2) else f" --repeats {repeats}")
+        + ("" if out == "compare" else f" --out {out}")
         + "`. Mean ± std over folds. Balanced accuracy is the expected accuracy "
         "on a balanced test set. Rows: the gradient-boosting and ensemble "
         "peers on the raw features; each network method with the old backbone "
@@ -340,11 +342,17 @@ def report(results, data_names, n_data, backbones, quick, repeats, splits, wall)
         "\n## fit + predict time (s per fold)\n",
         table(["method", *data_names], times),
     ]
-    write_result("compare", "\n".join(text) + "\n", quick)
-    plot(results, names, data_names, result_path("compare", quick, "png"))
+    write_result(out, "\n".join(text) + "\n", quick)
+    plot(results, names, data_names, result_path(out, quick, "png"))
 
 
-def main(quick=False, repeats=None, splits=None, backbones=("peers", "mlp", "default")):
+def main(
+    quick=False,
+    repeats=None,
+    splits=None,
+    backbones=("peers", "mlp", "default"),
+    out="compare",
+):
     repeats = repeats or (1 if quick else 2)
     splits = splits or 3
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -355,7 +363,7 @@ def main(quick=False, repeats=None, splits=None, backbones=("peers", "mlp", "def
         f"compare.py {'--quick' if quick else '(full)'}: {len(data)} datasets x "
         f"{len(all_methods(1, backbones))} methods x {repeats}x{splits}-fold CV; "
         "results will go "
-        f"to {result_path('compare', quick)}\n"
+        f"to {result_path(out, quick)}\n"
         f"{'dataset':28s} {'method':28s} " + " ".join(METRICS),
         flush=True,
     )
@@ -370,7 +378,9 @@ def main(quick=False, repeats=None, splits=None, backbones=("peers", "mlp", "def
             )
         data_names.append(data_name)
         wall = time.perf_counter() - started
-        report(results, data_names, len(data), backbones, quick, repeats, splits, wall)
+        report(
+            results, data_names, len(data), backbones, quick, repeats, splits, wall, out
+        )
 
 
 if __name__ == "__main__":
@@ -388,4 +398,5 @@ if __name__ == "__main__":
                 help="row groups: the GB peers, the old MLP, the default backbone",
             ),
         ),
+        ("--out", dict(default="compare", help="result name (default: compare)")),
     )
