@@ -1,4 +1,4 @@
-"""Mini-batches of in-memory arrays by tensor indexing."""
+"""Mini-batches of in-memory arrays, or of out-of-core rows, by indexing."""
 
 import math
 from numbers import Integral
@@ -8,19 +8,40 @@ import torch
 from skorch.dataset import Dataset
 from torch.utils.data import Subset
 
+from ._lazy_rows import LazyRows
+
+# Out-of-core rows are read (and preprocessed) this many rows at a time, in
+# whole batches, then cut into batches.
+READ_ROWS = 8192
+
 
 def _is_array_data(X):
-    """Whether X is a numpy array or a dict of numpy arrays."""
+    """Whether X is a numpy array or LazyRows, or a dict of them."""
+    values = X.values() if isinstance(X, dict) else [X]
+    return bool(values) and all(isinstance(v, (np.ndarray, LazyRows)) for v in values)
+
+
+def _is_lazy(X):
+    values = X.values() if isinstance(X, dict) else [X]
+    return any(isinstance(v, LazyRows) for v in values)
+
+
+def _rows(X, batch):
+    """Rows ``batch`` of X (an array, LazyRows or a dict of them) as arrays."""
     if isinstance(X, dict):
-        return bool(X) and all(isinstance(v, np.ndarray) for v in X.values())
-    return isinstance(X, np.ndarray)
+        return {key: value[batch] for key, value in X.items()}
+    return X[batch]
+
+
+def _tensors(X):
+    if isinstance(X, dict):
+        return {key: torch.from_numpy(value) for key, value in X.items()}
+    return torch.from_numpy(X)
 
 
 def _take(X, batch):
     """Rows ``batch`` of X (an array or a dict of arrays) as tensors."""
-    if isinstance(X, dict):
-        return {key: torch.from_numpy(value[batch]) for key, value in X.items()}
-    return torch.from_numpy(X[batch])
+    return _tensors(_rows(X, batch))
 
 
 def _arrays(dataset):
@@ -62,7 +83,10 @@ class ArrayBatches:
     without fetching and collating one row at a time: each batch is one
     fancy-indexing of the arrays (of each array, for a dict of arrays such as
     a net's ``{"X": X, "sample_weight": w}``). Shuffling draws the same permutation from
-    torch's random stream as the DataLoader would.
+    torch's random stream as the DataLoader would. Out-of-core rows
+    (:class:`LazyRows`) are read ``READ_ROWS`` rows at a time, the next
+    batches' rows in one read, so that each read and preprocessing call
+    serves many batches; the batches are the same.
 
     Parameters
     ----------
@@ -112,7 +136,16 @@ class ArrayBatches:
         order = _dataloader_permutation(n) if self.shuffle else np.arange(n)
         if rows is not None:
             order = rows[order]
-        for start in range(0, n, self.batch_size):
-            batch = order[start : start + self.batch_size]
-            yb = torch.zeros(len(batch)) if y is None else torch.from_numpy(y[batch])
-            yield _take(X, batch), yb
+        size = self.batch_size
+        if _is_lazy(X):
+            size *= max(1, READ_ROWS // self.batch_size)
+        for start in range(0, n, size):
+            rows = order[start : start + size]
+            Xr = _rows(X, rows)
+            for at in range(0, len(rows), self.batch_size):
+                cut = slice(at, at + self.batch_size)
+                batch = rows[cut]
+                yb = (
+                    torch.zeros(len(batch)) if y is None else torch.from_numpy(y[batch])
+                )
+                yield _tensors(_rows(Xr, cut)), yb

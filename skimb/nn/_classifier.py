@@ -16,6 +16,7 @@ from ._batches import ArrayBatches
 from ._early_stopping import training_callbacks, uses_early_stopping, validation_split
 from ._fit_checks import check_convergence
 from ._init_args import add_defaults, resolve_module
+from ._lazy_rows import is_out_of_core, n_rows, read_rows
 from ._logits_predict import LogitsPredictMixin
 from ._member_loss import flatten_members
 from ._mlp import MLP
@@ -485,20 +486,36 @@ class NetClassifier(
 
     def _forward_logits(self, X):
         check_is_fitted(self, "label_encoder_")
-        # skorch's validation scoring (valid_acc) passes its torch Dataset.
-        if isinstance(X, torch.utils.data.Dataset):
-            return self.forward(X, training=False)
-        # Raw rows go through preprocessor_ a chunk at a time, so that no
-        # full copy of X is made beyond the caller's own.
-        if not hasattr(X, "iloc"):  # a DataFrame keeps its column dtypes
-            X = check_array(
-                X, dtype=None, ensure_all_finite=False, estimator=self, input_name="X"
-            )
-        validate_data(self, X, reset=False, skip_check_array=True)
         rows = self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
+        if is_out_of_core(X):  # read a chunk at a time, never whole
+            n = n_rows(X)
+            validate_data(
+                self,
+                read_rows(X, np.arange(min(n, 1))),
+                reset=False,
+                skip_check_array=True,
+            )
+            rows = n if rows == -1 else rows
+            chunks = (read_rows(X, slice(i, i + rows)) for i in range(0, n, rows))
+        # skorch's validation scoring (valid_acc) passes its own Dataset.
+        elif isinstance(X, torch.utils.data.Dataset):
+            return self.forward(X, training=False)
+        else:
+            # Raw rows go through preprocessor_ a chunk at a time, so that no
+            # full copy of X is made beyond the caller's own.
+            if not hasattr(X, "iloc"):  # a DataFrame keeps its column dtypes
+                X = check_array(
+                    X,
+                    dtype=None,
+                    ensure_all_finite=False,
+                    estimator=self,
+                    input_name="X",
+                )
+            validate_data(self, X, reset=False, skip_check_array=True)
+            chunks = row_chunks(X, rows)
         outputs = [
             self.forward(self.preprocessor_._transform(chunk, self), training=False)
-            for chunk in row_chunks(X, rows)
+            for chunk in chunks
         ]
         return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
 

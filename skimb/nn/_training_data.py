@@ -1,6 +1,9 @@
 """Validation of a net's training data and encoding of its labels."""
 
+from functools import partial
+
 import numpy as np
+import torch
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
@@ -11,6 +14,14 @@ from sklearn.utils.validation import (
 )
 
 from ._fit_checks import check_feature_scale, check_weights
+from ._lazy_rows import (
+    LazyRows,
+    dataset_labels,
+    fit_sample_rows,
+    is_out_of_core,
+    n_rows,
+    read_rows,
+)
 from ._preprocessing import TabularPreprocessor
 
 
@@ -33,6 +44,59 @@ def _preprocess(net, X, *, reset):
     return X
 
 
+def _in_memory_rows(net, X, y, sample_weight, *, reset):
+    """X checked and preprocessed whole, y as 1-D; rows of weight zero dropped."""
+    validate_data(net, X, reset=reset, skip_check_array=True)
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
+    check_classification_targets(y)
+    if sample_weight is not None:
+        sample_weight = check_weights(sample_weight, X)
+        keep = sample_weight > 0
+        if not keep.all():  # a zero weight drops the row
+            X = _safe_indexing(X, np.flatnonzero(keep))
+            y, sample_weight = y[keep], sample_weight[keep]
+    X = _preprocess(net, X, reset=reset)
+    return X, y, sample_weight
+
+
+def _transform_block(net, block):
+    return net.preprocessor_._transform(block, net)
+
+
+def _out_of_core_rows(net, X, y, sample_weight, *, reset):
+    """X as :class:`LazyRows`: checked on its first row, preprocessing fitted
+    on (a sample of) its rows of positive weight, read a block at a time."""
+    if y is None and isinstance(X, torch.utils.data.Dataset):
+        y = dataset_labels(X)
+    n = n_rows(X)
+    first = read_rows(X, np.arange(min(n, 1)))
+    if first.ndim != 2:
+        raise ValueError(
+            f"Each row of X must be a 1-D vector of features; got rows of shape "
+            f"{first.shape[1:]} from {type(X).__name__}."
+        )
+    validate_data(net, first, reset=reset, skip_check_array=True)
+    y = column_or_1d(np.asarray(y), warn=True)
+    if len(y) != n:
+        raise ValueError(
+            f"X has {n} rows but y has {len(y)}; they must match one to one."
+        )
+    check_classification_targets(y)
+    rows = None
+    if sample_weight is not None:
+        sample_weight = check_weights(sample_weight, y)
+        keep = sample_weight > 0
+        if not keep.all():
+            rows = np.flatnonzero(keep)
+            y, sample_weight = y[keep], sample_weight[keep]
+    if reset:
+        sample = fit_sample_rows(len(y), net.random_state)
+        block = read_rows(X, sample if rows is None else rows[sample])
+        _preprocess(net, block, reset=True)
+    return LazyRows(X, partial(_transform_block, net), rows), y, sample_weight
+
+
 def validate_training_data(net, X, y, sample_weight=None, *, reset, classes=None):
     """Validate X and y, drop rows of weight zero, preprocess X, encode the labels.
 
@@ -46,20 +110,18 @@ def validate_training_data(net, X, y, sample_weight=None, *, reset, classes=None
     the encoded labels; otherwise ``classes``, if given, must be the fitted
     ones. Every label of ``y`` must be known.
 
-    Returns ``X`` preprocessed (float32), the encoded labels as int64 and
-    the weights (None without).
+    Out-of-core X (a numpy memmap, a Dask array, a torch Dataset) is not
+    read whole: its preprocessing is fitted on its rows (a seeded sample of
+    ``FIT_SAMPLE`` rows beyond that many) and it is returned as
+    :class:`LazyRows`, read and transformed a block at a time.
+
+    Returns ``X`` preprocessed (float32, or LazyRows), the encoded labels as
+    int64 and the weights (None without).
     """
-    validate_data(net, X, reset=reset, skip_check_array=True)
-    y = column_or_1d(y, warn=True)
-    check_consistent_length(X, y)
-    check_classification_targets(y)
-    if sample_weight is not None:
-        sample_weight = check_weights(sample_weight, X)
-        keep = sample_weight > 0
-        if not keep.all():  # a zero weight drops the row
-            X = _safe_indexing(X, np.flatnonzero(keep))
-            y, sample_weight = y[keep], sample_weight[keep]
-    X = _preprocess(net, X, reset=reset)
+    if is_out_of_core(X):
+        X, y, sample_weight = _out_of_core_rows(net, X, y, sample_weight, reset=reset)
+    else:
+        X, y, sample_weight = _in_memory_rows(net, X, y, sample_weight, reset=reset)
     if reset:
         net.label_encoder_ = LabelEncoder().fit(y if classes is None else classes)
         if len(net.classes_) < 2:
