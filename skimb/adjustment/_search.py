@@ -20,11 +20,13 @@ first, so that they change nothing.
 from inspect import Parameter, signature
 
 import numpy as np
-from sklearn.utils import check_array, column_or_1d
+from sklearn.utils import check_array, check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
 from ..metrics import get_scorer
 from ._binary_search import search_binary
+from ._chunked_logits import is_chunked
+from ._chunked_search import search_chunked
 from ._constraints import check_constraints
 from ._count_metrics import COUNT_METRICS
 from ._logits import PrecomputedLogits
@@ -153,6 +155,8 @@ def search_folds(
     sample_weight=None,
     constraints=None,
     return_fold_bias=False,
+    n_bootstrap=0,
+    random_state=None,
 ):
     """Choose the target imbalance state for ``scoring`` on the folds.
 
@@ -187,6 +191,12 @@ def search_folds(
         logits as the search solved it (binary decimal search or fixed
         target; above ``COMPRESS_ABOVE`` rows, on the binned margins), or
         None where the search did not solve it.
+    n_bootstrap : int, default=0
+        Two classes and a confusion-count scoring only: the threshold is the
+        mean of the exact search's best over this many stratified bootstrap
+        resamples of the pooled validation rows (0: no bagging).
+    random_state : int, RandomState instance or None, default=None
+        Draws the bootstrap resamples.
 
     Returns
     -------
@@ -228,6 +238,12 @@ def search_folds(
             search=search,
             prior=prior,
             weights=sample_weight,
+            **_bagging(n_bootstrap, random_state, fixed, scoring.count_metric),
+        )
+    elif n_bootstrap:
+        raise ValueError(
+            f"n_bootstrap bags the threshold of a binary problem; got "
+            f"{n_classes} classes. Use n_bootstrap=0."
         )
     elif search == "exact":
         raise ValueError(
@@ -247,6 +263,20 @@ def search_folds(
     if return_fold_bias:
         return chosen, float(score), results, fold_bias
     return chosen, float(score), results
+
+
+def _bagging(n_bootstrap, random_state, fixed, count_metric):
+    """``search_binary``'s bagging arguments, checked (none without bagging)."""
+    if not n_bootstrap or fixed is not None:
+        return {}
+    if count_metric is None:
+        raise ValueError(
+            f"n_bootstrap bags the exact search, which scores every threshold "
+            f"from confusion counts: scoring must be one of "
+            f"{list(COUNT_METRICS)}. Use n_bootstrap=0 for other scorers."
+        )
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    return {"n_bootstrap": int(n_bootstrap), "rng": np.random.default_rng(seed)}
 
 
 def score_rule(valid_logits, valid_y, *, scoring, scorer, classes, sample_weight=None):
@@ -299,10 +329,17 @@ def search_target(
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True labels; their sorted distinct values are the classes.
-    logits : array-like of shape (n_samples, n_classes) or (n_samples,)
+        True labels; their sorted distinct values are the classes. A Dask
+        array with Dask ``logits``.
+    logits : array-like of shape (n_samples, n_classes) or (n_samples,), \
+            Dask array, list of blocks or callable
         Scores of a model, one column per class in the order of the sorted
         labels; for two classes also the margin of the second over the first.
+        Logits in chunks, as :func:`solve_bias` takes them (two classes, the
+        decimal search of a confusion-count ``scoring``), are never held
+        whole: each round of candidates costs the passes of its Newton solve
+        and one pass that counts, each a map-reduce over the chunks; the
+        result equals the in-memory search.
     scoring : str or callable, default="gmean"
         The metric to maximise, as for :func:`skimb.metrics.get_scorer`.
     target : "search", "balanced", "prior", float or array-like, \
@@ -357,9 +394,28 @@ def search_target(
     True
     >>> sorted(results)
     ['minority_probability', 'score', 'target']
+
+    The same search on logits in blocks of 100 rows:
+
+    >>> blocks = [margins[i : i + 100, None] * [0, 1] for i in range(0, 500, 100)]
+    >>> bool(np.allclose(search_target(y, blocks)[0], search_target(y, margins)[0]))
+    True
     """
     if search not in ("decimal", "exact"):
         raise ValueError(f"search must be 'decimal' or 'exact'; got {search!r}.")
+    if is_chunked(logits):
+        if target != "search" or search != "decimal":
+            raise ValueError(
+                "chunked logits take target='search' with search='decimal'; got "
+                f"target={target!r}, search={search!r}."
+            )
+        return search_chunked(
+            y_true,
+            logits,
+            scoring=scoring,
+            sample_weight=sample_weight,
+            constraints=constraints,
+        )
     y_true = column_or_1d(check_array(y_true, ensure_2d=False, dtype=None))
     check_classification_targets(y_true)
     classes, y_encoded = np.unique(y_true, return_inverse=True)
