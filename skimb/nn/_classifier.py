@@ -417,9 +417,12 @@ class NetClassifier(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data; cast to float32.
-        y : array-like of shape (n_samples,)
-            Class labels of any type.
+            Training data; cast to float32. A numpy memmap, a Dask array or
+            a torch Dataset is read a block of rows at a time, never whole
+            (see the user guide, "Data on disk").
+        y : array-like of shape (n_samples,) or None
+            Class labels of any type; None only for a torch Dataset of
+            ``(features, label)`` items.
         sample_weight : array-like of shape (n_samples,) or None, default=None
             Non-negative weight of each row's loss; an integer weight acts
             like repeating the row, a zero weight like dropping it. ``None``
