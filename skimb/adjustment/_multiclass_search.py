@@ -1,4 +1,12 @@
-"""Multiclass target search: a coordinate search over the simplex."""
+"""Multiclass target search: a coordinate search over the simplex.
+
+On several folds (``state_on="train"``) a candidate is a target, whose bias
+is solved on each fold's training logits. On one fold (the pooled validation
+logits of ``state_on="validation"``, a frozen estimator, ``search_target``)
+targets and biases are one-to-one, so the search moves the bias itself: a
+candidate costs an argmax and a confusion count instead of a Newton solve,
+and its target is the state its bias reaches.
+"""
 
 import numpy as np
 from scipy.special import softmax
@@ -81,6 +89,84 @@ def _coordinate_search(folds, scoring, starts, weights):
             end_key = key(best)
             if end_key[0] == start_key[0] and end_key[1] <= start_key[1] + 1e-12:
                 break
+    return _finish(records, best, best_target, constraints)
+
+
+def _bias_coordinate_search(fold, scoring, starts, weight):
+    """The coordinate search of one fold, moving the bias.
+
+    The moves of :func:`_coordinate_search` in the bias: from the best of
+    ``starts`` (targets, whose biases are solved), entry ``j`` of the bias is
+    moved by ``a * h * ln(10)`` for ``a`` in (-2, -1, 1, 2), which multiplies
+    the odds of class ``j`` in every row by ``10 ** (a * h)`` (the weight of
+    class ``j`` in ``argmax(w * p)``). Its target is the state it reaches on
+    the training logits, ``P_j = mean(e p_j / (1 + (e - 1) p_j))`` and
+    ``P_k = mean(p_k / (1 + (e - 1) p_j))`` with ``e = 10 ** (a * h)``, from
+    the probabilities ``p`` at the line's bias (one softmax pass per line).
+    Candidates whose target has an entry below ``MIN_TARGET`` are skipped.
+    The same steps, sweeps, middle of the best and constraint ranking.
+    Returns what :func:`_coordinate_search` returns, and the chosen bias.
+    """
+    z_train, z_valid, _ = fold
+    constraints = scoring.constraints
+    total = z_train.shape[0] if weight is None else float(weight.sum())
+    records = []
+
+    def evaluate(target, bias):
+        pooled = z_valid + bias
+        score = scoring.score(pooled)
+        values = shortfall = None
+        if constraints is not None:
+            values = scoring.constraint_values(pooled)
+            shortfall = float(constraints.shortfall(values))
+        records.append((target, score, values))
+        return score, shortfall
+
+    def key(result):
+        return rank_key(*result)
+
+    best = None
+    for start in starts:
+        bias = solve_bias(z_train, start, tol=SEARCH_TOL, sample_weight=weight)
+        result = evaluate(start, bias)
+        if best is None or key(result) > key(best[0]):
+            best = (result, start, bias)
+    for h in _MULTICLASS_STEPS:
+        for _ in range(_MULTICLASS_SWEEPS):
+            start_key = key(best[0])
+            for j in range(z_train.shape[1]):
+                bias = best[2]
+                p = softmax(z_train + bias, axis=1)
+                line = [best]
+                for a in (-2, -1, 1, 2):
+                    factor = 10.0 ** (a * h)
+                    scale = 1.0 / (1.0 + (factor - 1.0) * p[:, j])
+                    if weight is not None:
+                        scale = scale * weight
+                    target = (scale @ p) / total
+                    target[j] *= factor
+                    target /= target.sum()  # rounding only
+                    if target.min() < MIN_TARGET:
+                        continue
+                    moved = bias.copy()
+                    moved[j] += a * h * np.log(10.0)
+                    moved -= moved.mean()
+                    line.append((evaluate(target, moved), target, moved))
+                line.sort(key=lambda item: item[1][j])
+                best = line[
+                    middle_of_best(
+                        [r[0] for r, _, _ in line],
+                        None if constraints is None else [r[1] for r, _, _ in line],
+                    )
+                ]
+            end_key = key(best[0])
+            if end_key[0] == start_key[0] and end_key[1] <= start_key[1] + 1e-12:
+                break
+    return _finish(records, best[0], best[1], constraints) + (best[2],)
+
+
+def _finish(records, best, best_target, constraints):
+    """Candidates' targets and scores, and the best; raise if none is feasible."""
     targets = np.array([t for t, _, _ in records])
     scores = np.array([s for _, s, _ in records])
     values = None
@@ -94,7 +180,9 @@ def _coordinate_search(folds, scoring, starts, weights):
 def search_multiclass(folds, scoring, *, fixed, prior, weights=None):
     """Choose the target of three or more classes (see ``search_folds``).
 
-    ``weights``: the training rows' weights of each fold, or None.
+    ``weights``: the training rows' weights of each fold, or None. Returns
+    the target, its score, the results and, for a searched single fold, the
+    bias of the target in a list (None otherwise).
     """
     folds = [(np.asarray(a, dtype=np.float64), b, y) for a, b, y in folds]
     if weights is None:
@@ -107,7 +195,8 @@ def search_multiclass(folds, scoring, *, fixed, prior, weights=None):
             ]
         )
         score = scoring.score(pooled)
-        return fixed, score, {"target": fixed[None, :], "score": np.array([score])}
+        results = {"target": fixed[None, :], "score": np.array([score])}
+        return fixed, score, results, None
     n_classes = prior.size
     states = np.mean(
         [
@@ -121,10 +210,14 @@ def search_multiclass(folds, scoring, *, fixed, prior, weights=None):
         clip_to_simplex(prior),
         clip_to_simplex(states),
     ]
-    targets, scores, best_target, best_score, values = _coordinate_search(
-        folds, scoring, starts, weights
-    )
+    bias = None
+    if len(folds) == 1:
+        found = _bias_coordinate_search(folds[0], scoring, starts, weights[0])
+        targets, scores, best_target, best_score, values, bias = found
+    else:
+        found = _coordinate_search(folds, scoring, starts, weights)
+        targets, scores, best_target, best_score, values = found
     results = {"target": targets, "score": scores}
     if values is not None:
         results["feasible"] = scoring.constraints.shortfall(values) == 0
-    return best_target, best_score, results
+    return best_target, best_score, results, None if bias is None else [bias]

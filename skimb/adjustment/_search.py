@@ -189,7 +189,8 @@ def search_folds(
     return_fold_bias : bool, default=False
         Also return the bias of the chosen target on each fold's training
         logits as the search solved it (binary decimal search or fixed
-        target; above ``COMPRESS_ABOVE`` rows, on the binned margins), or
+        target, above ``COMPRESS_ABOVE`` rows on the binned margins; the
+        multiclass search of one fold, which moves the bias itself), or
         None where the search did not solve it.
     n_bootstrap : int, default=0
         Two classes and a confusion-count scoring only: the threshold is the
@@ -252,8 +253,7 @@ def search_folds(
         )
     else:
         scoring.check_weights_accepted(name)
-        fold_bias = None
-        chosen, score, results = search_multiclass(
+        chosen, score, results, fold_bias = search_multiclass(
             folds,
             scoring,
             fixed=fixed,
