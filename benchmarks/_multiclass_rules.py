@@ -21,6 +21,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from skimb.adjustment import BiasAdjustedClassifier
 from skimb.metrics import get_scorer
 from skimb.nn import NetClassifier
 
@@ -72,6 +73,21 @@ class MemoLR(_Memo, LogisticRegression):
     """LogisticRegression, memoised."""
 
 
+class TimedBA(BiasAdjustedClassifier):
+    """BiasAdjustedClassifier that times its search: ``search_seconds_``.
+
+    The time of choosing the target on the validation logits (the search,
+    the model's own score, the step-4 comparison), as ``search_seconds_``
+    of the two baselines times choosing their rule on the probabilities.
+    """
+
+    def _choose_target(self, *args, **kwargs):
+        start = time.perf_counter()
+        keep_own = super()._choose_target(*args, **kwargs)
+        self.search_seconds_ = time.perf_counter() - start
+        return keep_own
+
+
 # -- the two baselines written here ---------------------------------------------
 
 
@@ -106,7 +122,9 @@ class _OutOfFoldRule(ClassifierMixin, BaseEstimator):
             if len(model.classes_) != len(self.classes_):
                 raise ValueError("a fold model lacks a class; use a smaller ratio")
             proba[valid] = model.predict_proba(X[valid])
+        start = time.perf_counter()
         self.rule_ = self._choose(proba, y_encoded)
+        self.search_seconds_ = time.perf_counter() - start
         self.estimator_ = clone(self.estimator).fit(X, y)
         return self
 
