@@ -8,6 +8,7 @@ scored from sorted margins, without predictions.
 
 import numpy as np
 
+from ._bagging import AnchorRows, bagged_threshold
 from ._binary_folds import COMPRESS_ABOVE, BinaryFolds
 from ._count_metrics import COUNT_METRICS, EXACT_SCORINGS
 from ._solve import MIN_TARGET
@@ -110,7 +111,7 @@ def _decimal_candidates(evaluate):
         best = evaluate([best + a * step for a in range(-9, 10) if a])
 
 
-def _search_binary_exact(folds, scoring):
+def _search_binary_exact(folds, scoring, n_bootstrap=0, rng=None):
     """Best of every decision threshold of the pooled validation rows.
 
     Row ``i`` of fold ``f`` turns to class 1 when the target of class 1
@@ -125,6 +126,10 @@ def _search_binary_exact(folds, scoring):
     anchor. The best threshold therefore sits at an anchor row: one sort of
     the anchor rows' keys, a binary search of the other rows among them and
     a cumulative count give the score at every such threshold.
+
+    With ``n_bootstrap`` (and a numpy Generator ``rng``) the chosen threshold
+    is the mean of the best one over that many stratified bootstrap
+    resamples of the pooled rows (:func:`bagged_threshold`).
     """
     if scoring.count_metric is None:
         raise ValueError(
@@ -168,8 +173,10 @@ def _search_binary_exact(folds, scoring):
     others = anchor_keys[y != anchor]
     hits = np.arange(cuts.size + 1)
     hits[1:] = np.searchsorted(cuts, cuts, side="right")
+    slots = None
     if w is None:
-        false = np.concatenate([[0], np.cumsum(_slot_counts(cuts, others))[:-1]])
+        slots = _slot_counts(cuts, others)
+        false = np.concatenate([[0], np.cumsum(slots)[:-1]])
     else:  # the counts are sums of the weights of their rows
         hits = np.concatenate([[0.0], np.cumsum(w[y == anchor][order])])[hits]
         slots = _slot_counts(cuts, others, w[y != anchor])
@@ -213,6 +220,21 @@ def _search_binary_exact(folds, scoring):
     best_r1 = np.clip(
         (target_at(low) + target_at(high)) / 2, MIN_TARGET, 1 - MIN_TARGET
     )
+    bagged = None
+    if n_bootstrap:
+        rows = AnchorRows(
+            anchor_keys, y, w, anchor, log_odds=len(folds.train) > 1, slots=slots
+        )
+
+        def score_fn(tp, fn, fp, tn):
+            return scoring.count_metric(tp, fn, fp, tn, folds.metric_minority).astype(
+                np.float64
+            )
+
+        key, bagged_score, bagged_met = bagged_threshold(
+            rows, score_fn, scoring.constraints, n_bootstrap, rng
+        )
+        bagged = np.clip(target_at(key), MIN_TARGET, 1 - MIN_TARGET)
     # Recorded thresholds: evenly spaced anchor cuts, at the target where
     # their last row changes class.
     kept = np.unique(
@@ -227,14 +249,25 @@ def _search_binary_exact(folds, scoring):
     recorded = np.concatenate([scores[kept], [scores[best]]])
     if met is not None:
         met = np.concatenate([met[:, kept], met[:, [best]]], axis=1)
+    best_score = scores[best]
+    if bagged is not None:  # recorded too, and chosen
+        r1 = np.concatenate([r1, [bagged]])
+        recorded = np.concatenate([recorded, [bagged_score]])
+        if met is not None:
+            met = np.concatenate([met, bagged_met[:, None]], axis=1)
+        best_score = bagged_score
     p_minority = class1_probability(r1, folds.minority)
-    return p_minority, recorded, p_minority[-1], scores[best], met
+    return p_minority, recorded, p_minority[-1], best_score, met
 
 
-def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
+def search_binary(
+    folds, scoring, *, fixed, search, prior, weights=None, n_bootstrap=0, rng=None
+):
     """Choose the target of a binary problem (see ``search_target``).
 
     ``weights``: ``(train_weight, valid_weight)`` of each fold, or None.
+    ``n_bootstrap``: bag the exact search's threshold over that many
+    bootstrap resamples (whatever ``search``), drawn by the Generator ``rng``.
     Returns the target, its score, the results and the bias (gauge
     ``sum == 0``) of the target on each fold's training logits as the search
     solved it, or None where it was not solved (the exact search).
@@ -248,9 +281,9 @@ def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
             binary, scoring, lambda evaluate: evaluate(p)
         )
         best_p, best_score = probabilities[0], scores[0]
-    elif search == "exact":
+    elif search == "exact" or n_bootstrap:
         probabilities, scores, best_p, best_score, values = _search_binary_exact(
-            binary, scoring
+            binary, scoring, n_bootstrap, rng
         )
         betas = {}
     else:
@@ -265,7 +298,7 @@ def search_binary(folds, scoring, *, fixed, search, prior, weights=None):
         shortfall = constraints.shortfall(values)
         if not np.any(shortfall == 0):
             raise constraints.error(values)
-    if fixed is None and search != "exact":
+    if fixed is None and search != "exact" and not n_bootstrap:
         best = middle_of_best(scores, shortfall)
         best_p, best_score = probabilities[best], scores[best]
     r1 = class1_probability(probabilities, minority)

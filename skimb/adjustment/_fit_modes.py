@@ -74,6 +74,8 @@ class FitModesMixin:
             sample_weight=weights,
             constraints=constraints,
             return_fold_bias=True,
+            n_bootstrap=getattr(self, "_n_bootstrap", 0),
+            random_state=self.random_state,
         )
         self.target_, self.best_score_, self.search_results_, fold_bias = found
         self._search_bias = (
