@@ -118,8 +118,9 @@ class BiasAdjustedClassifier(
     them on the pooled rows moves to the nearest threshold that meets them.
     Each resample costs one pass over the rows of one class. It lowers the
     variance of the threshold, but on 12 held-out sets it moved the mean
-    test score by -0.003 to +0.006 (``benchmarks/results/bias_rules.md``),
-    so it is off by default.
+    test G-mean and minority F1 by -0.003 to +0.004 (two bases, three
+    bootstrap seeds; ``benchmarks/results/bias_rules.md``), so it is off by
+    default.
 
     Constraints. With ``constraints`` (floors on validation metrics, e.g.
     ``{"recall": 0.9}``: catch 90% of the minority) the search maximises
