@@ -39,7 +39,9 @@ the dataset, the fold and, for skimb estimators, skimb's version and the last
 commit that changed ``skimb/`` (``--tag`` overrides it), so a rerun computes
 only what is missing; ``--methods`` picks a subset (names or groups:
 ``peers``, ``net-peer`` (SMOTE + net), ``skimb``, ``mlp``);
-``--report-only`` writes the tables from the cache.
+``--report-only`` writes the tables from the cache (with the skimb of the
+cached tag: the keys hold the estimators' parameters, which gain entries when
+skimb does, so run it from a checkout of that commit, with ``--tag``).
 The report (:mod:`_suite_report`): per metric the mean, the mean rank, the
 win/tie/loss of each skimb configuration against each peer (a tie: the
 dataset means differ by <= 0.005) and a critical-difference plot (Friedman
