@@ -20,16 +20,19 @@ name for ``--quick``.
 import argparse
 import hashlib
 import pickle
+import subprocess
 import time
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import torch
+from joblib import Parallel, delayed
 from scipy.stats import rankdata
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+import skimb
 from skimb.datasets import load_keel, make_long_tailed
 from skimb.nn import MLP, LogitAdjustedNet, NetClassifier
 
@@ -126,6 +129,47 @@ class MemoNet(NetClassifier):
 def memo_net(variant="mlp64", **params):
     """:func:`net` as a :class:`MemoNet`."""
     return MemoNet(**{**VARIANTS[variant], **params})
+
+
+# Memo of FitMemo: (class name, X, y, parameters) -> (pickled model, seconds).
+FIT_MEMO = {}
+# Seconds of base training: every fit (fresh or reused) and fresh fits only.
+FIT_CLOCK = {"trained": 0.0, "fresh": 0.0}
+
+
+class FitMemo:
+    """Mixin that memoises ``fit`` on (class, parameters, X, y).
+
+    For deterministic bases (seeded networks, HistGradientBoosting,
+    LogisticRegression) that several methods of a benchmark train on the same
+    rows: the decision-layer benchmarks' plain model, fold models and refits.
+    :data:`FIT_CLOCK` counts the training seconds of every fit, reused ones at
+    the seconds they took when fresh, so that a method's time can include or
+    exclude the training of its bases. Subclass with the estimator second:
+    ``class MemoHGB(FitMemo, HistGradientBoostingClassifier)``, at the top
+    level of an importable module (parallel workers unpickle it by name);
+    ``FIT_MEMO.clear()`` after each dataset.
+    """
+
+    def fit(self, X, y, **fit_params):
+        X64 = np.ascontiguousarray(X, dtype=np.float64)
+        y_arr = np.ascontiguousarray(y)
+        digest = hashlib.sha1(X64.tobytes())
+        digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
+        params = sorted(self.get_params(deep=False).items())
+        key = (type(self).__name__, digest.hexdigest(), repr(params))
+        key += (repr(sorted(fit_params)),)
+        if key not in FIT_MEMO:
+            start = time.perf_counter()
+            super().fit(X, y, **fit_params)
+            seconds = time.perf_counter() - start
+            FIT_MEMO[key] = (pickle.dumps(self), seconds)
+            FIT_CLOCK["fresh"] += seconds
+        else:
+            state, seconds = FIT_MEMO[key]
+            self.__dict__.update(pickle.loads(state).__dict__)
+        FIT_CLOCK["trained"] += seconds
+        return self
 
 
 # -- gradient boosting and ensemble peers --------------------------------------
@@ -294,19 +338,45 @@ def cv_scores(X, y, cv, methods, score, *, timed=False):
     number ``fold`` (its training indices ``train``); ``score(model, X_test,
     y_test)`` returns ``{metric: value}``. Returns ``{name: {metric: [one
     value per fold]}}``, with the seconds of fit and scoring as ``"time"``
-    when ``timed``.
+    and of the fit alone as ``"fit time"`` when ``timed``.
     """
     out = {}
     for fold, (train, test) in enumerate(cv.split(X, y)):
         for name, model in methods(fold, train).items():
             start = time.perf_counter()
             model.fit(X[train], y[train])
+            fitted = time.perf_counter()
             values = score(model, X[test], y[test])
             if timed:
                 values["time"] = time.perf_counter() - start
+                values["fit time"] = fitted - start
             for metric, value in values.items():
                 out.setdefault(name, {}).setdefault(metric, []).append(value)
     return out
+
+
+def map_datasets(worker, chosen, order, *args, jobs=1, partial=None):
+    """``worker(name, X, y, *args)`` for every dataset, ``jobs`` in parallel.
+
+    ``chosen``: ``{name: (X, y)}``; ``order``: the names, in the order the
+    workers start (largest first, so that they finish together). The worker
+    must be imported by name (``from bench_x import run_dataset``), so that
+    the classes it pickles are ``bench_x``'s and not ``__main__``'s. Returns
+    the workers' outputs as they finished; ``partial(outputs)`` is called
+    after each but the last (to write a partial result file).
+    """
+    outputs = []
+    tasks = (delayed(worker)(name, *chosen[name], *args) for name in order)
+    for output in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
+        outputs.append(output)
+        if partial is not None and len(outputs) < len(order):
+            partial(outputs)
+    return outputs
+
+
+def partial_note(done, total):
+    """The line heading a partial result file."""
+    return f"**Partial: {done} of {total} datasets.**\n\n"
 
 
 def mean_ranks(scores, decimals=None):
@@ -339,6 +409,17 @@ def table(header, rows):
     return "\n".join([line(header), "|---" * n_columns + "|", *map(line, rows)])
 
 
+def signed(value, metric, lower_is_better):
+    """``value``, negated for a metric in ``lower_is_better`` (higher is better)."""
+    return -value if metric in lower_is_better else value
+
+
+def within_best(row, method, metric, lower_is_better, tol=0.01):
+    """Whether ``row[method]`` is the best of ``row`` or within ``tol`` of it."""
+    values = {k: signed(v, metric, lower_is_better) for k, v in row.items()}
+    return values[method] >= max(values.values()) - tol
+
+
 def bold_best(values, fmt="{:.3f}"):
     """The formatted values, the largest in bold."""
     best = max(values)
@@ -360,6 +441,27 @@ def result_path(name, quick=False, ext="md"):
     folder = _OUTPUT["folder"]
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name}{'_quick' if quick else ''}.{ext}"
+
+
+def skimb_version():
+    """The commit of the skimb that runs, and whether its files differ from it."""
+    folder = Path(skimb.__file__).parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", folder, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", folder, "status", "--porcelain", "."],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "skimb (no git)"
+    return f"skimb {head}" + (" with uncommitted changes" if dirty.strip() else "")
 
 
 def write_result(name, text, quick=False):

