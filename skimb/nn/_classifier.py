@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 from sklearn.utils.validation import (
+    _num_samples,
     check_array,
     check_is_fitted,
     validate_data,
@@ -516,11 +517,17 @@ class NetClassifier(
                 )
             validate_data(self, X, reset=False, skip_check_array=True)
             chunks = row_chunks(X, rows)
-        outputs = [
-            self.forward(self.preprocessor_._transform(chunk, self), training=False)
-            for chunk in chunks
-        ]
-        return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
+        # Each chunk's outputs go straight into one array of all rows: no
+        # list of small tensors left between the chunks' temporaries (which
+        # kept the freed memory of every chunk resident) and no copy by cat.
+        out, start = None, 0
+        for chunk in chunks:
+            z = self.forward(self.preprocessor_._transform(chunk, self), training=False)
+            if out is None:
+                out = torch.empty((_num_samples(X),) + z.shape[1:], dtype=z.dtype)
+            out[start : start + len(z)] = z
+            start += len(z)
+        return out
 
     def logits(self, X):
         """Return the raw outputs of the network.
