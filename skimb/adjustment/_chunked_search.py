@@ -74,17 +74,21 @@ def _binary_metric(scoring, classes):
 
 
 def _count_sums(z, w, betas):
-    """``[sum w, sum w [y = 1], tp (T), fp (T)]`` of a block at each class-1 bias."""
+    """``[sum w, sum w [y = 1], tp (T), fp (T)]`` of a block at each class-1 bias.
+
+    A row is predicted class 1 when its margin + beta > 0: the counts are
+    read from the sorted margins of each class and their cumulative weights,
+    in memory of the order of the block (not of the block times the biases).
+    """
     margin, positive = z[:, 1] - z[:, 0], z[:, 2] == 1
     w = np.ones(len(z)) if w is None else w
-    predicted = margin[None, :] + betas[:, None] > 0
-    return np.concatenate(
-        [
-            [w.sum(), w[positive].sum()],
-            predicted @ (w * positive),
-            predicted @ (w * ~positive),
-        ]
-    )
+    sums = [[w.sum(), w[positive].sum()]]
+    for rows in (positive, ~positive):
+        order = np.argsort(margin[rows], kind="stable")
+        cumulative = np.concatenate([[0.0], np.cumsum(w[rows][order])])
+        below = np.searchsorted(margin[rows][order], -betas, side="right")
+        sums.append(cumulative[-1] - cumulative[below])
+    return np.concatenate(sums)
 
 
 def search_chunked(y_true, logits, *, scoring, sample_weight=None, constraints=None):
