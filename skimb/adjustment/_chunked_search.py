@@ -8,6 +8,7 @@ no array of the size of the data is ever held.
 """
 
 import numpy as np
+from sklearn.utils import column_or_1d
 
 from ..metrics import get_scorer
 from ._binary_search import _decimal_candidates
@@ -99,17 +100,22 @@ def search_chunked(y_true, logits, *, scoring, sample_weight=None, constraints=N
     :func:`search_target` does.
     """
     if is_dask_array(y_true):
-        classes = np.unique(y_true.compute())
+        import dask.array as da
+
+        classes = da.unique(y_true).compute()
         y_index = y_true.map_blocks(
             lambda block: np.searchsorted(classes, block), dtype=np.intp
         )
     else:
-        classes, y_index = np.unique(np.asarray(y_true), return_inverse=True)
+        y_true = column_or_1d(y_true)
+        classes = np.unique(y_true)
     if classes.size != 2:
         raise ValueError(
             f"the search on chunked logits is for two classes; y_true has "
             f"{classes.size}. Search 3+ classes on logits in memory."
         )
+    if not is_dask_array(y_true):  # one byte a row, not an index array
+        y_index = y_true == classes[1]
     metric = _binary_metric(scoring, classes)
     chunks = ChunkedLogits(_with_labels(logits, y_index), sample_weight)
     if chunks.prepare() != 3:
