@@ -87,7 +87,10 @@ class BiasAdjustedClassifier(
          prior and the model's own MIS; each entry in turn is multiplied by
          ``10 ** (a * h)``, ``a`` in (-2, -1, 1, 2), and the move is kept
          when the score improves; sweeps repeat until none improves, with
-         ``h`` = 0.5, then 0.1, then 0.02.
+         ``h`` = 0.5, then 0.1, then 0.02. On one fold (the default
+         ``state_on="validation"``) a move multiplies the class's odds, its
+         bias, by ``10 ** (a * h)`` and the target is the state it reaches,
+         so no candidate needs a solve.
     3. Final model. With ``refit=True`` the estimator is trained on all the
        data, else (one validation split only) the model of that split is
        kept. With ``state_on="train"`` the bias is solved for the chosen
