@@ -53,8 +53,8 @@ def _data(quick):
     return train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
 
 
-def _settings(quick):
-    return dict(epochs=3 if quick else 5, seeds=[0] if quick else [0, 1, 2, 3, 4])
+def _settings(quick, seeds=5):
+    return dict(epochs=3 if quick else 5, seeds=[0] if quick else list(range(seeds)))
 
 
 def _scores(net, X_test, y_test):
@@ -70,7 +70,7 @@ def _params(epochs, seed):
     )
 
 
-def worker(quick, output):
+def worker(quick, output, seeds):
     """Run by every process under torchrun; rank 0 writes the results."""
     import torch
     from accelerate import Accelerator
@@ -82,7 +82,7 @@ def worker(quick, output):
 
     torch.set_num_threads(1)
     X_train, X_test, y_train, y_test = _data(quick)
-    settings = _settings(quick)
+    settings = _settings(quick, seeds)
     accelerator = Accelerator(cpu=True, split_batches=True)
     runs = []
     for seed in settings["seeds"]:
@@ -100,7 +100,7 @@ def worker(quick, output):
             json.dump({"processes": accelerator.num_processes, "runs": runs}, f)
 
 
-def _launch(n_processes, quick):
+def _launch(n_processes, quick, seeds):
     with tempfile.TemporaryDirectory() as folder:
         output = os.path.join(folder, "result.json")
         command = [
@@ -113,6 +113,8 @@ def _launch(n_processes, quick):
             __file__,
             "--worker",
             output,
+            "--seeds",
+            str(seeds),
         ] + (["--quick"] if quick else [])
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         subprocess.run(command, check=True, env=env)
@@ -131,14 +133,21 @@ def _row(name, runs, n_train, epochs):
     ]
 
 
-def main(quick=False, worker_output=None):
+def _paired(runs, reference):
+    """Mean and standard error of the per-seed balanced-accuracy differences."""
+    diff = np.array(runs)[:, 1] - np.array(reference)[:, 1]
+    se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan")
+    return diff.mean(), se
+
+
+def main(quick=False, worker_output=None, seeds=5):
     if worker_output is not None:
-        worker(quick, worker_output)
+        worker(quick, worker_output, seeds)
         return
     from skimb.nn import LogitAdjustedNet
 
     X_train, X_test, y_train, y_test = _data(quick)
-    settings = _settings(quick)
+    settings = _settings(quick, seeds)
     epochs = settings["epochs"]
     plain = []
     for seed in settings["seeds"]:
@@ -147,11 +156,14 @@ def main(quick=False, worker_output=None):
         net.fit(X_train, y_train)
         plain.append([time.perf_counter() - start, *_scores(net, X_test, y_test)])
     reference = "LogitAdjustedNet, 1 process (reference)"
-    rows = [_row(reference, plain, len(y_train), epochs)]
+    rows = [_row(reference, plain, len(y_train), epochs) + ["", ""]]
     for n_processes in (1, 2):
-        runs = _launch(n_processes, quick)
+        runs = _launch(n_processes, quick, seeds)
         name = f"AccelerateMixin, {n_processes} process{'es' * (n_processes > 1)}"
-        rows.append(_row(name, runs, len(y_train), epochs))
+        mean, se = _paired(runs, plain)
+        rows.append(
+            _row(name, runs, len(y_train), epochs) + [f"{mean:+.4f}", f"{se:.4f}"]
+        )
         print(rows[-1], flush=True)
     text = (
         "# Data-parallel training through accelerate, CPU\n\n"
@@ -159,7 +171,7 @@ def main(quick=False, worker_output=None):
         f"{len(y_train):,} training and {len(y_test):,} test rows (20 features, "
         f"90:10), LogitAdjustedNet, {epochs} epochs, batch {BATCH} "
         "(split across the processes: `split_batches=True`), seeds "
-        f"{settings['seeds']}; gloo backend, torchrun, one torch thread per "
+        f"0 to {settings['seeds'][-1]}; gloo backend, torchrun, one torch thread per "
         "process, 2 shared cores.\n\n"
         + table(
             [
@@ -168,6 +180,8 @@ def main(quick=False, worker_output=None):
                 "accuracy (range)",
                 "fit s",
                 "training rows / s",
+                "balanced acc. - reference, same seed (mean)",
+                "its standard error",
             ],
             rows,
         )
@@ -177,4 +191,9 @@ def main(quick=False, worker_output=None):
 
 
 if __name__ == "__main__":
-    cli(main, __doc__, ("--worker", dict(dest="worker_output", default=None)))
+    cli(
+        main,
+        __doc__,
+        ("--worker", dict(dest="worker_output", default=None)),
+        ("--seeds", dict(type=int, default=5, help="seeds 0 .. N-1 (full run)")),
+    )
