@@ -86,9 +86,11 @@ class AccelerateMixin(SkorchAccelerateMixin):
     ----------
     accelerator : accelerate.Accelerator
         The accelerator (mixed precision, gradient accumulation ... are
-        its options). With ``split_batches=False`` (its default) each
-        process trains on ``batch_size`` rows per step, so a step sees
-        ``num_processes * batch_size`` rows in all.
+        its options). By default each process trains on ``batch_size`` rows
+        per step, so a step sees ``num_processes * batch_size`` rows in
+        all; ``dataloader_config=DataLoaderConfiguration(split_batches=True)``
+        splits each batch across the processes instead (accelerate ignores
+        ``Accelerator(split_batches=True)``).
     device : str, torch.device or None, default=None
         None or ``"auto"``: the accelerator's device.
     unwrap_after_train : bool, default=True

@@ -150,6 +150,16 @@ SCRIPT = textwrap.dedent(
         early_stopping=False, lr_schedule="cosine",
     ).fit(X, y)
     out["cosine_lr"] = cosine.optimizer_.param_groups[0]["lr"]
+    # Each batch split across the processes, in order: one process's steps.
+    from accelerate import DataLoaderConfiguration
+    split = Accelerator(
+        cpu=True, dataloader_config=DataLoaderConfiguration(split_batches=True)
+    )
+    net = AcceleratedLANet(
+        accelerator=split, max_epochs=2, batch_size=64, random_state=0,
+        early_stopping=False, iterator_train__shuffle=False,
+    ).fit(X[:576], y[:576])
+    out["split"] = [p.detach().numpy().ravel().tolist() for p in net.module_.parameters()]
     with open(sys.argv[1] + f"/rank{out['rank']}.json", "w") as f:
         json.dump(out, f)
     """
@@ -209,3 +219,19 @@ def test_two_processes_share_counts_and_weights(tmp_path):
         # 600 rows in batches of 64: 10 an epoch, 5 per process, 2 epochs.
         assert first[key]["batches"] == second[key]["batches"] == 10
         assert first[key]["proba_rows"] == second[key]["proba_rows"] == len(X)
+    # split_batches (set through DataLoaderConfiguration: accelerate ignores
+    # Accelerator(split_batches=True)) gives the single process's fit, on
+    # whole batches (576 = 9 x 64 rows: accelerate pads a short last batch
+    # with the first rows).
+    single = LogitAdjustedNet(
+        max_epochs=2,
+        batch_size=64,
+        random_state=0,
+        early_stopping=False,
+        iterator_train__shuffle=False,
+    ).fit(X[:576], y[:576])
+    for rank in ranks:
+        for got, expected in zip(rank["split"], single.module_.parameters()):
+            np.testing.assert_allclose(
+                got, expected.detach().numpy().ravel(), rtol=0, atol=1e-5
+            )
