@@ -159,7 +159,8 @@ SCRIPT = textwrap.dedent(
         accelerator=split, max_epochs=2, batch_size=64, random_state=0,
         early_stopping=False, iterator_train__shuffle=False,
     ).fit(X[:576], y[:576])
-    out["split"] = [p.detach().numpy().ravel().tolist() for p in net.module_.parameters()]
+    out["split"] = [p.detach().numpy().ravel().tolist()
+                    for p in net.module_.parameters()]
     with open(sys.argv[1] + f"/rank{out['rank']}.json", "w") as f:
         json.dump(out, f)
     """
