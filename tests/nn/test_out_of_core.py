@@ -1,4 +1,4 @@
-"""Training and predicting from data that stays on disk: memmaps, Dask, torch Datasets."""
+"""Nets on data left on disk: memmaps, Dask, torch Datasets."""
 
 import pickle
 
@@ -7,8 +7,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from skimb.nn import LogitAdjustedNet, NetClassifier
-from skimb.nn import _batches, _classifier, _lazy_rows
+from skimb.nn import LogitAdjustedNet, NetClassifier, _batches, _classifier, _lazy_rows
 from skimb.nn._lazy_rows import LazyRows, is_out_of_core
 
 da = pytest.importorskip("dask.array")
@@ -63,11 +62,13 @@ def test_fit_and_predict_equal_the_in_memory_path(data, memmap, cls, source):
     expected = _net(cls).fit(X, y)
     net = _net(cls).fit(X_source, y_source)
     np.testing.assert_array_equal(net.class_counts_, expected.class_counts_)
-    np.testing.assert_array_equal(net.predict_proba(X_source), expected.predict_proba(X))
+    np.testing.assert_array_equal(
+        net.predict_proba(X_source), expected.predict_proba(X)
+    )
     np.testing.assert_array_equal(net.predict(X_source), expected.predict(X))
 
 
-def test_training_and_predict_read_blocks_not_the_whole_array(data, memmap, monkeypatch):
+def test_fit_and_predict_read_blocks_not_the_whole_array(data, memmap, monkeypatch):
     """Training reads whole batches, up to READ_ROWS rows; predict its batch size."""
     X, y = data
     monkeypatch.setattr(_batches, "READ_ROWS", 100)
