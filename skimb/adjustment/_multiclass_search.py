@@ -20,6 +20,20 @@ _MULTICLASS_STEPS = (0.5, 0.1, 0.02)
 _MULTICLASS_SWEEPS = 3
 
 
+def _record(scoring, constraints, records, target, pooled):
+    """Score ``pooled`` logits (and the constraints' values), record, return.
+
+    Returns ``(score, shortfall)``, ``shortfall`` None without constraints.
+    """
+    score = scoring.score(pooled)
+    values = shortfall = None
+    if constraints is not None:
+        values = scoring.constraint_values(pooled)
+        shortfall = float(constraints.shortfall(values))
+    records.append((target, score, values))
+    return score, shortfall
+
+
 def _coordinate_search(folds, scoring, starts, weights):
     """Coordinate search over the simplex in log-space, coarse to fine.
 
@@ -48,13 +62,7 @@ def _coordinate_search(folds, scoring, starts, weights):
             for z, b0, w in zip(train, warm, weights, strict=True)
         ]
         pooled = np.concatenate([z + b for z, b in zip(valid, biases, strict=True)])
-        score = scoring.score(pooled)
-        values = shortfall = None
-        if constraints is not None:
-            values = scoring.constraint_values(pooled)
-            shortfall = float(constraints.shortfall(values))
-        records.append((target, score, values))
-        return (score, shortfall), biases
+        return _record(scoring, constraints, records, target, pooled), biases
 
     def key(result):
         return rank_key(*result)
@@ -113,14 +121,7 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
     records = []
 
     def evaluate(target, bias):
-        pooled = z_valid + bias
-        score = scoring.score(pooled)
-        values = shortfall = None
-        if constraints is not None:
-            values = scoring.constraint_values(pooled)
-            shortfall = float(constraints.shortfall(values))
-        records.append((target, score, values))
-        return score, shortfall
+        return _record(scoring, constraints, records, target, z_valid + bias)
 
     def key(result):
         return rank_key(*result)
