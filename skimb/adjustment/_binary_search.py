@@ -13,6 +13,7 @@ from ._binary_folds import COMPRESS_ABOVE, BinaryFolds
 from ._count_metrics import COUNT_METRICS, EXACT_SCORINGS
 from ._solve import MIN_TARGET
 from ._target import (
+    binary_results,
     binary_target,
     class1_probability,
     middle_of_best,
@@ -301,14 +302,7 @@ def search_binary(
     if fixed is None and search != "exact" and not n_bootstrap:
         best = middle_of_best(scores, shortfall)
         best_p, best_score = probabilities[best], scores[best]
-    r1 = class1_probability(probabilities, minority)
-    results = {
-        "target": np.column_stack([1 - r1, r1]),
-        "score": scores,
-        "minority_probability": probabilities,
-    }
-    if constraints is not None:
-        results["feasible"] = shortfall == 0
+    results = binary_results(probabilities, scores, minority, shortfall)
     fold_betas = betas.get(best_p)
     fold_bias = (
         None

@@ -20,6 +20,7 @@ from ._multiclass_counts import confusion_score
 from ._solve import MIN_TARGET
 from ._target import (
     SEARCH_TOL,
+    binary_results,
     binary_target,
     class1_probability,
     middle_of_best,
@@ -171,16 +172,11 @@ def search_chunked(y_true, logits, *, scoring, sample_weight=None, constraints=N
     best = evaluate([])
     probabilities = np.array(sorted(tried))
     scores = np.array([tried[p][0] for p in probabilities])
-    r1 = class1_probability(probabilities, minority)
-    results = {
-        "target": np.column_stack([1 - r1, r1]),
-        "score": scores,
-        "minority_probability": probabilities,
-    }
+    shortfall = None
     if checked is not None:
         values = np.column_stack([tried[p][1] for p in probabilities])
         shortfall = checked.shortfall(values)
         if not np.any(shortfall == 0):
             raise checked.error(values)
-        results["feasible"] = shortfall == 0
+    results = binary_results(probabilities, scores, minority, shortfall)
     return binary_target(class1_probability(best, minority)), tried[best][0], results

@@ -56,6 +56,24 @@ def binary_target(r1):
     return np.array([1.0 - r1, r1])
 
 
+def binary_results(probabilities, scores, minority, shortfall=None):
+    """The ``results`` of a binary search: candidates sorted by probability.
+
+    ``"target"`` (one row per candidate), ``"score"``,
+    ``"minority_probability"`` and, with constraints' ``shortfall``,
+    ``"feasible"``.
+    """
+    r1 = class1_probability(probabilities, minority)
+    results = {
+        "target": np.column_stack([1 - r1, r1]),
+        "score": scores,
+        "minority_probability": probabilities,
+    }
+    if shortfall is not None:
+        results["feasible"] = shortfall == 0
+    return results
+
+
 def clip_to_simplex(state):
     """The state with entries at least ``2 * MIN_TARGET``, renormalised."""
     state = np.maximum(np.asarray(state, dtype=np.float64), 2 * MIN_TARGET)
