@@ -93,6 +93,10 @@ class DifficultySampling(Callback):
     3
     """
 
+    # Each epoch trains on another sample, so the training losses of two
+    # epochs are not comparable: NetClassifier skips its convergence check.
+    resamples_epochs = True
+
     def __init__(self, *, prior=1.0, random_state=None, batch_size=4096):
         self.prior = prior
         self.random_state = random_state

@@ -100,6 +100,12 @@ default=None
         Exponent of the VS loss's multiplicative adjustment.
     focal_gamma : float >= 0, default=2.0
         Focusing parameter of the focal loss.
+    init_bias : "prior" or None, default=None
+        As for :class:`NetClassifier`, whose default (``"prior"``: the output
+        bias starts at the log class shares) suits plain cross-entropy.
+        These losses already account for the prior (the logit-adjusted loss
+        trains ``logits + tau * log(prior)``), so here the module keeps its
+        own initialisation unless asked.
     optimizer, lr, max_epochs, batch_size, predict_batch_size, train_split, \
 device, random_state, verbose, **kwargs
         The parameters of :class:`NetClassifier`, with its defaults and
@@ -214,6 +220,7 @@ device, random_state, verbose, **kwargs
         ldam_s=30.0,
         vs_gamma=0.3,
         focal_gamma=2.0,
+        init_bias=None,
         optimizer=torch.optim.AdamW,
         lr=3e-3,
         max_epochs=40,
@@ -236,6 +243,7 @@ device, random_state, verbose, **kwargs
             batch_size=batch_size,
             predict_batch_size=predict_batch_size,
             train_split=train_split,
+            init_bias=init_bias,
             device=device,
             random_state=random_state,
             verbose=verbose,

@@ -151,6 +151,19 @@ class MLP(nn.Module):
                 nn.Linear(width, n_classes) if width else nn.LazyLinear(n_classes)
             )
 
+    def init_output_bias(self, bias):
+        """Set the output layer's bias to ``bias`` (a cosine head has none).
+
+        A head of another size is left alone: the net's check of the
+        output shape reports it.
+        """
+        if self.cosine or nn.parameter.is_lazy(self.head.bias):
+            return
+        if self.head.bias.shape != bias.shape:
+            return
+        with torch.no_grad():
+            self.head.bias.copy_(bias)
+
     def forward(self, X):
         """Return the logits of ``X``, shape ``(n_samples, n_classes)``."""
         if self.n_categorical:

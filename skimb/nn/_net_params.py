@@ -39,6 +39,7 @@ NET_PARAMETER_CONSTRAINTS = {
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "lr_schedule": [None, StrOptions({"cosine", "plateau"})],
+    "init_bias": [None, StrOptions({"prior"})],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "warm_start": ["boolean"],

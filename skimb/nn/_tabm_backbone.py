@@ -263,6 +263,13 @@ class TabMBackbone(nn.Module):
         known = (codes >= 0) & (codes < card) & (codes == codes.floor())
         return torch.where(known, codes, card).long()
 
+    def init_output_bias(self, bias):
+        """Set every member's output bias to ``bias`` (a cosine head has none)."""
+        if self.cosine or self.tabm.output.bias.shape[-1:] != bias.shape:
+            return
+        with torch.no_grad():
+            self.tabm.output.bias.copy_(bias.expand_as(self.tabm.output.bias))
+
     def forward(self, X):
         """Return every member's logits in training mode, their mean otherwise.
 
