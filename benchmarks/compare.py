@@ -34,7 +34,9 @@ precision; plus wall time of fit + predict. ``--backbones`` picks the row
 groups (``peers``, ``mlp``, ``default``). The datasets run smallest first
 (digits, KEEL, then satimage) and the result file is rewritten after each
 one, marked partial until the last: a run cut short leaves an honest table
-of the datasets it finished.
+of the datasets it finished. ``--jobs J`` runs J datasets at a time in worker
+processes (one torch and one OpenMP thread each; the largest first); the
+scores do not depend on it.
 
     python benchmarks/compare.py --quick     # 3 sets, 1x3-fold (5 min)
     python benchmarks/compare.py             # full; 24 min on 2 cores with
@@ -53,6 +55,7 @@ from _harness import (
     digits_odd_even,
     keel,
     la_net,
+    map_datasets,
     mean_ranks,
     net,
     peers,
@@ -68,7 +71,6 @@ from sklearn.metrics import average_precision_score, balanced_accuracy_score
 from sklearn.model_selection import RepeatedStratifiedKFold, TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from tqdm import tqdm
 
 from skimb.adjustment import BiasAdjustedClassifier
 from skimb.datasets import make_long_tailed
@@ -306,7 +308,9 @@ def plot(results, names, data_names, path):
     fig.savefig(path, dpi=110)
 
 
-def report(results, data_names, n_data, backbones, quick, repeats, splits, wall, out):
+def report(
+    results, data_names, n_data, backbones, quick, repeats, splits, wall, out, jobs
+):
     """Write the result file (and PNG) of the datasets done so far."""
     names = list(results[data_names[0]])
     mode = "--quick" if quick else "full"
@@ -319,6 +323,7 @@ def report(results, data_names, n_data, backbones, quick, repeats, splits, wall,
         + ("" if len(backbones) == 3 else f" --backbones {' '.join(backbones)}")
         + ("" if repeats == (1 if quick else 2) else f" --repeats {repeats}")
         + ("" if out == "compare" else f" --out {out}")
+        + ("" if jobs == 1 else f" --jobs {jobs}")
         + "`. Mean ± std over folds. Balanced accuracy is the expected accuracy "
         "on a balanced test set. Rows: the gradient-boosting and ensemble "
         "peers on the raw features; each network method with the old backbone "
@@ -346,41 +351,75 @@ def report(results, data_names, n_data, backbones, quick, repeats, splits, wall,
     plot(results, names, data_names, result_path(out, quick, "png"))
 
 
+def run_dataset(name, X, y, repeats, splits, backbones):
+    """One dataset in a worker: one torch thread, one OpenMP thread."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    cv = RepeatedStratifiedKFold(n_splits=splits, n_repeats=repeats, random_state=0)
+    n_min = int(y.sum() * (splits - 1) / splits)
+    with threadpool_limits(1):
+        results = evaluate(X, y, cv, all_methods(n_min, backbones))
+    for method, scores in results.items():
+        print(
+            f"{name:28s} {method:28s} "
+            + " ".join(f"{scores[m][0]:.3f}" for m in METRICS),
+            flush=True,
+        )
+    return name, results
+
+
 def main(
     quick=False,
     repeats=None,
     splits=None,
     backbones=("peers", "mlp", "default"),
     out="compare",
+    jobs=1,
 ):
+    from compare import run_dataset  # pickled by name, not as __main__'s
+
     repeats = repeats or (1 if quick else 2)
     splits = splits or 3
     warnings.filterwarnings("ignore", category=UserWarning)
-    results, data_names = {}, []
     started = time.perf_counter()
     data = list(datasets(quick))
     print(
         f"compare.py {'--quick' if quick else '(full)'}: {len(data)} datasets x "
-        f"{len(all_methods(1, backbones))} methods x {repeats}x{splits}-fold CV; "
-        "results will go "
+        f"{len(all_methods(1, backbones))} methods x {repeats}x{splits}-fold CV, "
+        f"{jobs} dataset(s) at a time; results will go "
         f"to {result_path(out, quick)}\n"
         f"{'dataset':28s} {'method':28s} " + " ".join(METRICS),
         flush=True,
     )
-    for data_name, X, y in tqdm(data, desc="datasets", unit="dataset"):
-        cv = RepeatedStratifiedKFold(n_splits=splits, n_repeats=repeats, random_state=0)
-        n_min = int(y.sum() * (splits - 1) / splits)
-        results[data_name] = evaluate(X, y, cv, all_methods(n_min, backbones))
-        for name, scores in results[data_name].items():
-            tqdm.write(
-                f"{data_name:28s} {name:28s} "
-                + " ".join(f"{scores[m][0]:.3f}" for m in METRICS)
-            )
-        data_names.append(data_name)
+    chosen = {name: (X, y) for name, X, y in data}
+    # The largest first, so that parallel workers finish together; the
+    # tables keep the smallest-first order.
+    order = list(chosen)
+    if jobs > 1:
+        order.sort(key=lambda name: -chosen[name][0].size)
+
+    def write(outputs):
+        results = dict(outputs)
+        data_names = [name for name in chosen if name in results]
         wall = time.perf_counter() - started
         report(
-            results, data_names, len(data), backbones, quick, repeats, splits, wall, out
+            results,
+            data_names,
+            len(data),
+            backbones,
+            quick,
+            repeats,
+            splits,
+            wall,
+            out,
+            jobs,
         )
+
+    args = (repeats, splits, tuple(backbones))
+    write(map_datasets(run_dataset, chosen, order, *args, jobs=jobs, partial=write))
 
 
 if __name__ == "__main__":
@@ -389,6 +428,7 @@ if __name__ == "__main__":
         __doc__,
         ("--repeats", dict(type=int, default=None, help="CV repeats (1 / 2)")),
         ("--splits", dict(type=int, default=None, help="CV folds (3)")),
+        ("--jobs", dict(type=int, default=1, help="datasets in parallel")),
         (
             "--backbones",
             dict(
