@@ -37,7 +37,7 @@ def default_backbone():
     params = NetClassifier().get_params(deep=False)
     module = params["module"]
     name = getattr(module, "__name__", type(module).__name__)
-    keys = ("preprocessing", "early_stopping", "lr_schedule", "max_epochs")
+    keys = ("preprocessing", "early_stopping", "lr_schedule", "init_bias", "max_epochs")
     return f"{name} ({', '.join(f'{k}={params[k]!r}' for k in keys)})"
 
 
