@@ -184,9 +184,14 @@ class BiasAdjustedClassifier(
         problems and the scorings "accuracy", "balanced_accuracy", "gmean"
         and "minority_f1", which are computed from confusion counts.
     cv : int, float, cross-validation generator, iterable or \
-            FrozenEstimator, default=5
+            FrozenEstimator, default=10
         The validation, as described above. An int is a number of stratified
-        folds; a float in (0, 1) the fraction of one stratified holdout.
+        folds; a float in (0, 1) the fraction of one stratified holdout. Ten
+        folds train each fold model on 90 % of the rows, closer to the refit
+        model the chosen rule is transferred to than 5 folds (80 %): on 26
+        held-out sets, two bases and three metrics it beat the plain model on
+        as many or more sets in every one of the 12 cases
+        (``benchmarks/bench_bias_folds.py``), at 11 fits instead of 6.
     per_epoch : bool, default=False
         Adjust after every epoch of a skorch network and keep the best one.
     refit : bool, default=True
@@ -374,7 +379,7 @@ class BiasAdjustedClassifier(
         scoring="gmean",
         target="search",
         search="decimal",
-        cv=5,
+        cv=10,
         per_epoch=False,
         refit=True,
         state_on="validation",

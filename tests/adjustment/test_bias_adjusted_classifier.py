@@ -576,14 +576,14 @@ def test_single_sample_class_error(cv):
 
 
 def test_class_with_fewer_rows_than_folds_warns_and_fits():
-    """Check 3 minority rows with 5 folds give a warning and a fit, not an error."""
+    """Check 3 minority rows with the default 10 folds warn and fit, not raise."""
     X, y = make_classification(n_samples=300, weights=[0.99], random_state=0)
     minority = np.flatnonzero(y == 1)
     y[minority[3:]] = 0  # keep 3 rows of class 1
     ba = BiasAdjustedClassifier(
         LogisticRegression(), scoring="gmean", min_improvement=-np.inf
     )
-    with pytest.warns(UserWarning, match="Class 1 has 3 samples, fewer than the 5"):
+    with pytest.warns(UserWarning, match="Class 1 has 3 samples, fewer than the 10"):
         ba.fit(X, y)
     proba = ba.predict_proba(X)
     assert np.isfinite(proba).all()
