@@ -11,7 +11,7 @@ measures how calibrated ``predict_proba`` is for:
   probabilities), ``"adjusted"`` (the softmax of the adjusted logits, the
   behaviour before the option), ``"sigmoid"``, ``"isotonic"`` and
   ``"temperature"`` (the base model's scores recalibrated on the pooled
-  validation logits of its 5 inner folds).
+  validation logits of its default 10 inner folds).
 
 Scores of the minority-class probability on the test folds: the Brier score,
 the expected calibration error (ECE: 10 uniform bins of
@@ -141,7 +141,7 @@ def main(quick=False):
             "# Calibration of predict_proba (minority-class probability)",
             f"`{command('bench_calibration.py', quick)}`; {len(names)} held-out "
             f"sets, 3-fold stratified CV; network: the harness's pinned MLP "
-            f"after a StandardScaler; BA: scoring='gmean', 5 inner folds. "
+            f"after a StandardScaler; BA: scoring='gmean', its default 10 inner folds. "
             f"Mean over the datasets (mean rank over the {len(method_names)} "
             f"methods, 1 is best); Brier, ECE ({N_BINS} bins) and log loss: "
             f"lower is better. {seconds / 60:.1f} min.",
