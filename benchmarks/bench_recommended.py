@@ -53,10 +53,12 @@ def methods(fold, train):
             LogitAdjustedNet(adjustment="posthoc", random_state=0)
         ),
         "BA(net, gmean)": scaled(
-            BiasAdjustedClassifier(NetClassifier(random_state=0), scoring="gmean")
+            BiasAdjustedClassifier(NetClassifier(random_state=0), scoring="gmean", cv=5)
         ),
         "BA(net, minority_f1)": scaled(
-            BiasAdjustedClassifier(NetClassifier(random_state=0), scoring="minority_f1")
+            BiasAdjustedClassifier(
+                NetClassifier(random_state=0), scoring="minority_f1", cv=5
+            )
         ),
         "SMOTE + net": make_imb_pipeline(
             StandardScaler(),
@@ -70,6 +72,7 @@ def methods(fold, train):
                     SMOTE(k_neighbors=3, random_state=0), NetClassifier(random_state=0)
                 ),
                 scoring="minority_f1",
+                cv=5,
             ),
         ),
         "HGB": HistGradientBoostingClassifier(random_state=0),
