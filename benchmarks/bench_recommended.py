@@ -53,12 +53,10 @@ def methods(fold, train):
             LogitAdjustedNet(adjustment="posthoc", random_state=0)
         ),
         "BA(net, gmean)": scaled(
-            BiasAdjustedClassifier(NetClassifier(random_state=0), scoring="gmean", cv=5)
+            BiasAdjustedClassifier(NetClassifier(random_state=0), scoring="gmean")
         ),
         "BA(net, minority_f1)": scaled(
-            BiasAdjustedClassifier(
-                NetClassifier(random_state=0), scoring="minority_f1", cv=5
-            )
+            BiasAdjustedClassifier(NetClassifier(random_state=0), scoring="minority_f1")
         ),
         "SMOTE + net": make_imb_pipeline(
             StandardScaler(),
@@ -72,7 +70,6 @@ def methods(fold, train):
                     SMOTE(k_neighbors=3, random_state=0), NetClassifier(random_state=0)
                 ),
                 scoring="minority_f1",
-                cv=5,
             ),
         ),
         "HGB": HistGradientBoostingClassifier(random_state=0),
