@@ -104,6 +104,15 @@ def weighted_net(variant="mlp64", **params):
     return la_net(variant, loss="cross_entropy", class_weight="balanced", **params)
 
 
+def _fit_key(model, X, y, fit_params, dtype):
+    """Hash of what a deterministic fit depends on: X (as ``dtype``), y, params."""
+    y_arr = np.ascontiguousarray(y)
+    digest = hashlib.sha1(np.ascontiguousarray(X, dtype=dtype).tobytes())
+    digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
+    params = sorted(model.get_params(deep=False).items())
+    return digest.hexdigest(), repr(params), repr(sorted(fit_params))
+
+
 class MemoNet(NetClassifier):
     """NetClassifier whose fits are memoised on (parameters, X, y).
 
@@ -116,12 +125,7 @@ class MemoNet(NetClassifier):
     memo = {}
 
     def fit(self, X, y, **fit_params):
-        X32 = np.ascontiguousarray(X, dtype=np.float32)
-        y_arr = np.ascontiguousarray(y)
-        digest = hashlib.sha1(X32.tobytes())
-        digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
-        params = sorted(self.get_params(deep=False).items())
-        key = (digest.hexdigest(), repr(params), repr(sorted(fit_params)))
+        key = _fit_key(self, X, y, fit_params, np.float32)
         if key not in self.memo:
             super().fit(X, y, **fit_params)
             self.memo[key] = pickle.dumps(self)
@@ -156,13 +160,7 @@ class FitMemo:
     """
 
     def fit(self, X, y, **fit_params):
-        X64 = np.ascontiguousarray(X, dtype=np.float64)
-        y_arr = np.ascontiguousarray(y)
-        digest = hashlib.sha1(X64.tobytes())
-        digest.update(y_arr.tobytes() + str(y_arr.dtype).encode())
-        params = sorted(self.get_params(deep=False).items())
-        key = (type(self).__name__, digest.hexdigest(), repr(params))
-        key += (repr(sorted(fit_params)),)
+        key = (type(self).__name__, *_fit_key(self, X, y, fit_params, np.float64))
         if key not in FIT_MEMO:
             start = time.perf_counter()
             super().fit(X, y, **fit_params)
