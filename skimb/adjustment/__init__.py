@@ -2,7 +2,14 @@
 
 from ._callback import BiasAdjustment
 from ._classifier import BiasAdjustedClassifier
+from ._ensemble import FoldEnsemble
 from ._search import search_target
 from ._solve import solve_bias
 
-__all__ = ["BiasAdjustedClassifier", "BiasAdjustment", "search_target", "solve_bias"]
+__all__ = [
+    "BiasAdjustedClassifier",
+    "BiasAdjustment",
+    "FoldEnsemble",
+    "search_target",
+    "solve_bias",
+]

@@ -12,6 +12,7 @@ from sklearn.base import clone
 
 from ..metrics import get_scorer
 from ._callback import BiasAdjustment
+from ._ensemble import FoldEnsemble
 from ._logits import raw_logits
 from ._search import score_rule, search_folds
 from ._solve import solve_bias
@@ -173,7 +174,7 @@ class FitModesMixin:
 
         The bias solved there is transferred to the final model.
         """
-        folds, model, weights = fold_logits(
+        folds, models, weights = fold_logits(
             self,
             base,
             X,
@@ -188,14 +189,14 @@ class FitModesMixin:
         w = None if weights is None else np.concatenate([v for _, v in weights])
         pooled_weights = None if w is None else [(w, w)]
         keep_own = self._choose_target([(z, z, y_pooled)], prior, pooled_weights)
-        self.estimator_ = clone(base).fit(X, y, **fit_params) if self.refit else model
+        self.estimator_ = self._final_model(base, X, y, fit_params, models)
         return self._set_bias(z, keep_own, w, self._search_bias)
 
     def _fit_training_state(
         self, base, X, y, y_encoded, prior, fit_params, sample_weight
     ):
         """The paper's choice: each model's state on its own training data."""
-        folds, model, weights = fold_logits(
+        folds, models, weights = fold_logits(
             self,
             base,
             X,
@@ -207,14 +208,24 @@ class FitModesMixin:
         )
         keep_own = self._choose_target(folds, prior, weights)
         w, solved = sample_weight, None
-        if self.refit:
-            self.estimator_ = clone(base).fit(X, y, **fit_params)
+        if self.refit or self.ensemble:
+            self.estimator_ = self._final_model(base, X, y, fit_params, models)
             z = raw_logits(self.estimator_, X, len(self.classes_))
         else:  # the model and training logits of the single split
-            self.estimator_, z = model, folds[0][0]
+            self.estimator_, z = models[-1], folds[0][0]
             w = None if weights is None else weights[0][0]
             solved = self._search_bias
         return self._set_bias(z, keep_own, w, solved)
+
+    def _final_model(self, base, X, y, fit_params, models):
+        """The fold models kept together, the refit, or the single split's."""
+        if self.ensemble:  # a single split's model needs no wrapper
+            if len(models) == 1:
+                return models[0]
+            return FoldEnsemble(models, self.classes_).fit()
+        if self.refit:
+            return clone(base).fit(X, y, **fit_params)
+        return models[-1]
 
     def _fit_per_epoch(self, base, X, y, fit_params):
         """Train once with the BiasAdjustment callback; read its state."""

@@ -201,7 +201,8 @@ def fold_logits(
     """Fit a clone of ``base`` per split of ``estimator.cv``; their logits.
 
     Returns the folds ``(train_logits or None, valid_logits, valid_y)``, the
-    model of the last split (the final model when ``refit=False``) and the
+    models of the splits (the last is the final model when ``refit=False``
+    and the fold models are kept with ``ensemble=True``) and the
     weights ``(train_weight, valid_weight)`` of each fold (None without
     ``sample_weight``). Each fit gets ``fit_params`` (per-row arrays: the
     weights) restricted to its training rows.
@@ -212,10 +213,10 @@ def fold_logits(
         X,
         y_encoded,
         estimator.classes_,
-        refit=estimator.refit,
+        refit=estimator.refit or estimator.ensemble,
         random_state=estimator.random_state,
     )
-    folds, model = [], None
+    folds, models = [], []
     fit_params = fit_params or {}
     progress = tqdm(
         splits,
@@ -235,12 +236,13 @@ def fold_logits(
             else None
         )
         folds.append((z_train, z_valid, y_encoded[valid]))
+        models.append(model)
     weights = None
     if sample_weight is not None:
         weights = [
             (sample_weight[train], sample_weight[valid]) for train, valid in splits
         ]
-    return folds, model, weights
+    return folds, models, weights
 
 
 def per_epoch_split(cv, random_state):

@@ -156,7 +156,9 @@ def test_exact_search_with_folds_beats_a_dense_target_grid(binary):
 def test_refit_solves_bias_on_all_training_logits(binary):
     """Check the refit model's state on the training data is the target."""
     X, y = binary
-    ba = BiasAdjustedClassifier(LogisticRegression(), cv=3, state_on="train").fit(X, y)
+    ba = BiasAdjustedClassifier(
+        LogisticRegression(), cv=3, state_on="train", ensemble=False
+    ).fit(X, y)
     assert isinstance(ba.estimator_, LogisticRegression)
     np.testing.assert_allclose(
         _adjusted_proba(ba, X).mean(axis=0), ba.target_, atol=1e-6
@@ -292,7 +294,10 @@ class _NoScores(ClassifierMixin, BaseEstimator):
         ({"per_epoch": True}, "per_epoch=True needs a skorch NeuralNet"),
         ({"scoring": "not_a_metric"}, "Unknown scoring 'not_a_metric'"),
         ({"search": "exact", "scoring": "f1"}, "search='decimal' for other"),
-        ({"cv": 3, "refit": False}, "refit=False keeps the model of a single"),
+        (
+            {"cv": 3, "refit": False, "ensemble": False},
+            "refit=False keeps the model of a single",
+        ),
     ],
 )
 def test_bad_input_binary(params, match):
@@ -343,7 +348,11 @@ def test_validation_state_reaches_target_on_pooled_validation_logits(binary, sea
     X, y = binary
     cv = StratifiedKFold(3)
     ba = BiasAdjustedClassifier(
-        LogisticRegression(), cv=cv, search=search, state_on="validation"
+        LogisticRegression(),
+        cv=cv,
+        search=search,
+        state_on="validation",
+        ensemble=False,
     ).fit(X, y)
     margins, y_pooled = _pooled_validation_margins(LogisticRegression(), X, y, cv)
     np.testing.assert_allclose(_binary_state(margins, ba.bias_), ba.target_, atol=1e-6)
@@ -414,7 +423,11 @@ def test_state_on_changes_the_bias_of_an_overfit_model():
     model = LogisticRegression(C=100.0, max_iter=5000)
     fitted = {
         state_on: BiasAdjustedClassifier(
-            model, cv=StratifiedKFold(3), target=0.3, state_on=state_on
+            model,
+            cv=StratifiedKFold(3),
+            target=0.3,
+            state_on=state_on,
+            ensemble=False,
         ).fit(X, y)
         for state_on in ("train", "validation")
     }

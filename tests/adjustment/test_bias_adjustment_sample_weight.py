@@ -308,7 +308,9 @@ def test_weights_reach_every_fit(weighted_data):
     X, y, w, splits = weighted_data
     record = _RECEIVED
     record.clear()
-    BiasAdjustedClassifier(_SpyLR(), cv=splits).fit(X, y, sample_weight=w)
+    BiasAdjustedClassifier(_SpyLR(), cv=splits, ensemble=False).fit(
+        X, y, sample_weight=w
+    )
     assert len(record) == len(splits) + 1
     for (train, _), received in zip(splits, record, strict=False):
         np.testing.assert_array_equal(received, w[train])
@@ -371,7 +373,7 @@ def test_routing_refuses_weights_the_estimator_did_not_request(weighted_data):
         record = _RECEIVED
         record.clear()
         spy = _SpyLR().set_fit_request(sample_weight=False)
-        BiasAdjustedClassifier(spy, cv=3).fit(X, y, sample_weight=w)
+        BiasAdjustedClassifier(spy, cv=3, ensemble=False).fit(X, y, sample_weight=w)
         assert len(record) == 4
         assert all(received is None for received in record)
 
@@ -431,7 +433,7 @@ def test_scorer_without_weights_refused_before_training():
         n_samples=150, n_classes=3, n_informative=4, random_state=0
     )
     _RECEIVED.clear()
-    clf = BiasAdjustedClassifier(_SpyLR(), scoring="minority_f1", cv=3)
+    clf = BiasAdjustedClassifier(_SpyLR(), scoring="minority_f1", cv=3, ensemble=False)
     with pytest.raises(ValueError, match="does not accept sample_weight"):
         clf.fit(X, y, sample_weight=np.ones(len(y)))
     assert _RECEIVED == []

@@ -83,6 +83,7 @@ def test_several_folds_search_targets():
         scoring="balanced_accuracy",
         state_on="train",
         cv=3,
+        ensemble=False,
         min_improvement=-np.inf,
     ).fit(z, y)
     p = softmax(np.log(clf.estimator_.predict_proba(z)) + clf.bias_, axis=1)

@@ -32,7 +32,9 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     X, y, _, _ = data
-    return BiasAdjustedClassifier(LogisticRegression(), cv=3, scoring="gmean").fit(X, y)
+    return BiasAdjustedClassifier(
+        LogisticRegression(), cv=3, scoring="gmean", ensemble=False
+    ).fit(X, y)
 
 
 def test_default_probabilities_are_the_base_models(data, fitted):
