@@ -23,7 +23,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from skimb.adjustment import BiasAdjustedClassifier
 from skimb.metrics import get_scorer
-from skimb.nn import NetClassifier
+from skimb.nn import LogitAdjustedNet, NetClassifier
 
 GRID = 2.0 ** np.linspace(-4, 4, 17)
 MAX_PRODUCT = 5000
@@ -39,6 +39,10 @@ class MemoNet(FitMemo, NetClassifier):
 
 class MemoHGB(FitMemo, HistGradientBoostingClassifier):
     """HistGradientBoostingClassifier, memoised."""
+
+
+class MemoLANet(FitMemo, LogitAdjustedNet):
+    """LogitAdjustedNet (the class-weighted network), memoised."""
 
 
 class MemoLR(FitMemo, LogisticRegression):
