@@ -96,9 +96,9 @@ def rule_biases(z_valid, y_valid, scoring):
 
 def check_against_estimator(X, y, train, test, z_valid, y_valid, z_test):
     for scoring in METRICS.values():
-        # cv=5: the inner folds this script recomputes (BA's default until it
-        # became 10).
-        ba = BiasAdjustedClassifier(base(), scoring=scoring, cv=5)
+        # cv=5 and the refit: the inner folds and the final model this script
+        # recomputes (BA's defaults until they became 10 and the ensemble).
+        ba = BiasAdjustedClassifier(base(), scoring=scoring, cv=5, ensemble=False)
         ba.fit(X[train], y[train])
         bias = rule_biases(z_valid, y_valid, scoring)[DEFAULT]
         np.testing.assert_allclose(ba.bias_, bias, atol=1e-6)

@@ -48,7 +48,9 @@ METHODS = {
     ),
     "BA(balanced_accuracy)": lambda: make_pipeline(
         StandardScaler(),
-        BiasAdjustedClassifier(net(VARIANT), scoring="balanced_accuracy", cv=2),
+        BiasAdjustedClassifier(
+            net(VARIANT), scoring="balanced_accuracy", cv=2, ensemble=False
+        ),
     ),
 }
 

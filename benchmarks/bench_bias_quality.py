@@ -86,7 +86,9 @@ def methods(epochs, n_minority_train, scoring, scorer):
         return memo_net(max_epochs=epochs)
 
     def adjusted(state_on):
-        ba = BiasAdjustedClassifier(net(), scoring=scoring, cv=folds, state_on=state_on)
+        ba = BiasAdjustedClassifier(
+            net(), scoring=scoring, cv=folds, state_on=state_on, ensemble=False
+        )
         return scaled(ba)
 
     return {

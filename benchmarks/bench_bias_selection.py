@@ -131,7 +131,10 @@ def rule_scores(fold, scoring, epochs, minority):
 
     def adjusted(**params):
         ba = BiasAdjustedClassifier(
-            memo_net(max_epochs=epochs), scoring=scoring, cv=len(inner), **params
+            memo_net(max_epochs=epochs),
+            scoring=scoring,
+            cv=len(inner),
+            **{"ensemble": False, **params},
         )
         return ba.fit(X_train, y_train)
 

@@ -91,7 +91,9 @@ def fold_diagnostics(X_train, y_train, X_test, y_test):
     Xs, Xt = scaler.transform(X_train), scaler.transform(X_test)
     ba = make_pipeline(
         StandardScaler(),
-        BiasAdjustedClassifier(memo_net(VARIANT), scoring="minority_f1", cv=5),
+        BiasAdjustedClassifier(
+            memo_net(VARIANT), scoring="minority_f1", cv=5, ensemble=False
+        ),
     ).fit(X_train, y_train)
     step = ba[-1]
     t = -(step.bias_[1] - step.bias_[0])
