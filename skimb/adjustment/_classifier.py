@@ -91,15 +91,15 @@ class BiasAdjustedClassifier(
          ``state_on="validation"``) a move multiplies the class's odds, its
          bias, by ``10 ** (a * h)`` and the target is the state it reaches,
          so no candidate needs a solve.
-    3. Final model. With ``ensemble=True`` the fold models are kept and
-       predict together (the mean of their logits); else with ``refit=True``
-       the estimator is trained on all the data, else (one validation split
-       only) the model of that split is kept. With ``state_on="train"`` the
-       bias is solved for the chosen target on the final model's logits of
-       its own training data (all the data, or the training part of the
-       split). With
-       ``state_on="validation"`` the bias solved on the pooled validation
-       logits is kept and transferred to the final model, as
+    3. Final model. With ``ensemble=True`` (the default) the fold models
+       are kept and predict together (the mean of their logits); else with
+       ``refit=True`` the estimator is trained on all the data, else (one
+       validation split only) the model of that split is kept. With
+       ``state_on="train"`` the bias is solved for the chosen target on the
+       final model's logits of the data it was fitted on (all the data, or
+       the training part of the split). With ``state_on="validation"`` the
+       bias solved on the pooled validation logits is kept and transferred
+       to the final model, as
        :class:`~sklearn.model_selection.TunedThresholdClassifierCV` transfers
        a threshold.
     4. Do no harm. When the chosen target does not raise the pooled
@@ -107,7 +107,7 @@ class BiasAdjustedClassifier(
        its own) by more than ``min_improvement``, the model's own rule is
        kept: ``bias_`` is zero and ``target_`` the model's own state. A
        rule chosen on a few validation rows of the fold models is noisy and
-       need not transfer to the refitted model; where the model already
+       need not transfer to the final model; where the model already
        predicts well for the metric, moving it can only cost.
 
     Bagging (``n_bootstrap``). The best threshold of a binary problem is the
