@@ -203,7 +203,7 @@ class BiasAdjustedClassifier(
         a refit, as :class:`~sklearn.calibration.CalibratedClassifierCV`
         does with ``ensemble=True``: ``estimator_`` is a
         :class:`~skimb.adjustment.FoldEnsemble` whose logits are the mean of
-        theirs and whose probabilities the mean of theirs (with one split,
+        theirs and whose probabilities their softmax (with one split,
         a float ``cv``, the model of that split), and ``refit`` is ignored.
         The rule is then applied to the models it was chosen on, and
         averaging them lowers the variance of each one's scores; it costs one
@@ -354,13 +354,14 @@ class BiasAdjustedClassifier(
     (array([0.81, 0.19]), 0.947)
 
     ``predict_proba`` is the base model's (``probabilities="base"``), here the
-    mean of the 3 fold models' it keeps (``ensemble=True``):
+    softmax of the mean logits of the 3 fold models it keeps
+    (``ensemble=True``):
 
     >>> len(clf.estimator_.estimators)
     3
     >>> clf.predict_proba(X[:2]).round(3)
-    array([[1.   , 0.   ],
-           [0.978, 0.022]])
+    array([[1.  , 0.  ],
+           [0.98, 0.02]])
     """
 
     _parameter_constraints = {

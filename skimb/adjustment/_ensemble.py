@@ -20,8 +20,10 @@ class FoldEnsemble(LogitsPredictMixin, ClassifierMixin, BaseEstimator):
     - ``logits``: the mean of the models' scores (their ``logits``, the log of
       ``predict_proba`` or ``decision_function``, as
       ``BiasAdjustedClassifier`` reads a model), where the bias is added;
-    - ``predict_proba``: the mean of the models' ``predict_proba`` when they
-      all have one, else the softmax of ``logits``.
+    - ``predict_proba``: the softmax of ``logits`` (for models read through
+      ``predict_proba``, the normalised geometric mean of their
+      probabilities), so that it ranks the rows as ``decision_function``
+      does.
 
     Parameters
     ----------
@@ -56,10 +58,3 @@ class FoldEnsemble(LogitsPredictMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         n_classes = len(self.classes_)
         return np.mean([raw_logits(m, X, n_classes) for m in self.estimators], axis=0)
-
-    def predict_proba(self, X):
-        """Return the mean of the fold models' probabilities."""
-        check_is_fitted(self)
-        if all(hasattr(m, "predict_proba") for m in self.estimators):
-            return np.mean([m.predict_proba(X) for m in self.estimators], axis=0)
-        return super().predict_proba(X)
