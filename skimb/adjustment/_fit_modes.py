@@ -208,7 +208,8 @@ class FitModesMixin:
         )
         keep_own = self._choose_target(folds, prior, weights)
         w, solved = sample_weight, None
-        if self.refit or self.ensemble:
+        kept = len(models) > 1 if self.ensemble else self.refit
+        if kept:  # the fold models together, or the refit: logits of all X
             self.estimator_ = self._final_model(base, X, y, fit_params, models)
             z = raw_logits(self.estimator_, X, len(self.classes_))
         else:  # the model and training logits of the single split

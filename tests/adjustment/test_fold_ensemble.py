@@ -118,3 +118,18 @@ def test_unfitted_ensemble_refuses_to_predict():
     ensemble = FoldEnsemble([LogisticRegression()], np.array([0, 1]))
     with pytest.raises(NotFittedError):
         ensemble.logits(np.zeros((2, 3)))
+
+
+def test_ensemble_of_one_split_is_that_split_model(data):
+    # A float cv: one model, kept as it is, its state on its training rows.
+    X, y = data
+    params = dict(cv=0.3, state_on="train", random_state=0, min_improvement=-np.inf)
+    kept = BiasAdjustedClassifier(LogisticRegression(), ensemble=True, **params)
+    split = BiasAdjustedClassifier(
+        LogisticRegression(), ensemble=False, refit=False, **params
+    )
+    kept.fit(X, y)
+    split.fit(X, y)
+    assert isinstance(kept.estimator_, LogisticRegression)
+    np.testing.assert_allclose(kept.estimator_.coef_, split.estimator_.coef_)
+    np.testing.assert_allclose(kept.bias_, split.bias_)
