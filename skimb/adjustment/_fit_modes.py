@@ -12,12 +12,19 @@ from sklearn.base import clone
 
 from ..metrics import get_scorer
 from ._callback import BiasAdjustment
+from ._cross_fit import CROSS_FIT_BELOW, cross_fitted_gain
 from ._ensemble import FoldEnsemble
 from ._logits import raw_logits
 from ._search import score_rule, search_folds
 from ._solve import solve_bias
 from ._target import SEARCH_TOL, imbalance_state
 from ._validation import fold_logits, per_epoch_split
+
+# The fixed rules of step 4 for three or more classes: bias -tau * log(prior)
+# (tau = 0: the model's own rule; tau = 1: the post-hoc logit adjustment of
+# Menon et al., 2021). Two classes keep only the own rule: their search is
+# itself one-dimensional, and these are points of it.
+PRIOR_CORRECTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def _imbalance_states(logits, bias, sample_weight=None):
@@ -58,26 +65,31 @@ class FitModesMixin:
         With constraints also ``constraint_values_``; with calibrated
         probabilities ``calibrator_``, fitted on the pooled validation logits.
         ``weights``: ``(train_weight, valid_weight)`` of each fold, or None.
-        Returns whether the model's own rule is kept (step 4). The bias the
+        Sets ``prior_correction_``; returns the bias of the fixed rule that
+        step 4 keeps, or None when the searched target is used. The bias the
         search solved for ``target_`` on a single fold's training logits is
         kept in ``_search_bias`` (None otherwise) for :meth:`_set_bias`.
         """
         scorer = get_scorer(self.scoring)
         constraints = self._constraints
-        found = search_folds(
-            folds,
-            target=self.target,
-            search=self.search,
-            scoring=self.scoring,
-            scorer=scorer,
-            classes=self.classes_,
-            prior=prior,
-            sample_weight=weights,
-            constraints=constraints,
-            return_fold_bias=True,
-            n_bootstrap=getattr(self, "_n_bootstrap", 0),
-            random_state=self.random_state,
-        )
+
+        def search(folds, weights):
+            return search_folds(
+                folds,
+                target=self.target,
+                search=self.search,
+                scoring=self.scoring,
+                scorer=scorer,
+                classes=self.classes_,
+                prior=prior,
+                sample_weight=weights,
+                constraints=constraints,
+                return_fold_bias=True,
+                n_bootstrap=getattr(self, "_n_bootstrap", 0),
+                random_state=self.random_state,
+            )
+
+        found = search(folds, weights)
         self.target_, self.best_score_, self.search_results_, fold_bias = found
         self._search_bias = (
             fold_bias[0] if fold_bias is not None and len(folds) == 1 else None
@@ -85,33 +97,73 @@ class FitModesMixin:
         z_valid = np.concatenate([z for _, z, _ in folds])
         y_valid = np.concatenate([y for _, _, y in folds])
         w_valid = None if weights is None else np.concatenate([w for _, w in weights])
-        self.own_score_ = score_rule(
-            z_valid,
-            y_valid,
-            scoring=self.scoring,
-            scorer=scorer,
-            classes=self.classes_,
-            sample_weight=w_valid,
+        rules = self._fixed_rules(z_valid, y_valid, w_valid, prior, scorer)
+        self.own_score_ = rules[0][1]
+        feasible = [rule for rule in rules if rule[3]]
+        fixed = max(feasible, key=lambda rule: rule[1], default=None)
+        self.search_gain_ = None
+        if isinstance(self.target, str) and self.target == "search" and fixed:
+            self.search_gain_ = self.best_score_ - fixed[1]
+            smallest = np.bincount(y_valid, minlength=self.classes_.size).min()
+            cross_fit = constraints is None and smallest < CROSS_FIT_BELOW
+            # -inf uses the search whatever the gain: no cross-fit to pay for
+            if cross_fit and self.min_improvement > -np.inf:
+                self.search_gain_ = cross_fitted_gain(
+                    folds,
+                    weights,
+                    search=lambda f, w: search(f, w)[0],
+                    fixed_rule=lambda z, y, w: self._fixed_rules(
+                        z, y, w, prior, scorer, best=True
+                    ),
+                    scoring=self.scoring,
+                    scorer=scorer,
+                    classes=self.classes_,
+                )
+        keep = self.search_gain_ is not None and (
+            self.search_gain_ <= self.min_improvement
         )
-        own_values = own_meets = None
+        self.prior_correction_ = fixed[0] if keep else None
+        if keep:
+            self.best_score_ = fixed[1]
         if constraints is not None:
-            own_values = constraints.values(
-                y_valid, np.argmax(z_valid, axis=1), w_valid
-            )
-            own_meets = bool(constraints.shortfall(own_values) == 0)
-        keep_own = (
-            isinstance(self.target, str)
-            and self.target == "search"
-            and self.best_score_ - self.own_score_ <= self.min_improvement
-            and own_meets is not False
-        )
-        if keep_own:
-            self.best_score_ = self.own_score_
-        if constraints is not None:
-            values = own_values if keep_own else self._rule_values(folds, weights)
+            values = fixed[4] if keep else self._rule_values(folds, weights)
             self.constraint_values_ = constraints.as_dict(values)
         self._fit_calibrator(z_valid, y_valid, w_valid)
-        return keep_own
+        return fixed[2] if keep else None
+
+    def _fixed_rules(self, z, y, w, prior, scorer, best=False):
+        """The fixed rules of step 4, scored on pooled validation logits ``z``.
+
+        The model's own rule (no bias) and, for three or more classes, its
+        prior corrections: the bias ``-tau * log(prior)`` for each ``tau`` of
+        ``PRIOR_CORRECTIONS``. Returns ``(tau, score, bias, feasible,
+        values)`` of each (``feasible``: it meets the constraints, if any);
+        with ``best``, the bias of the best (no constraints; the smallest
+        ``tau`` on a tie).
+        """
+        constraints = self._constraints
+        log_prior = np.log(prior)
+        taus = PRIOR_CORRECTIONS if prior.size > 2 else PRIOR_CORRECTIONS[:1]
+        rules = []
+        for tau in taus:
+            bias = -tau * (log_prior - log_prior.mean())
+            adjusted = z + bias
+            score = score_rule(
+                adjusted,
+                y,
+                scoring=self.scoring,
+                scorer=scorer,
+                classes=self.classes_,
+                sample_weight=w,
+            )
+            values = None
+            if constraints is not None:
+                values = constraints.values(y, np.argmax(adjusted, axis=1), w)
+            feasible = values is None or constraints.shortfall(values) == 0
+            rules.append((tau, score, bias, feasible, values))
+        if best:
+            return max(rules, key=lambda rule: rule[1])[2]
+        return rules
 
     def _rule_values(self, folds, weights):
         """Constraint values of ``target_`` on the pooled validation rows.
@@ -132,20 +184,20 @@ class FitModesMixin:
             np.concatenate(ys), np.concatenate(preds), np.concatenate(ws)
         )
 
-    def _set_bias(self, z, keep_own=False, sample_weight=None, solved=None):
+    def _set_bias(self, z, kept=None, sample_weight=None, solved=None):
         """Set ``bias_`` for ``target_`` on logits ``z``, and the states.
 
-        With ``keep_own`` the bias is zero and ``target_`` the state at it.
+        With ``kept`` (the bias of the fixed rule step 4 keeps) the bias is
+        ``kept`` and ``target_`` the state it reaches on ``z``.
         ``sample_weight``: the weights of the rows of ``z``, or None.
         ``solved``: the bias the search solved for ``target_`` on these same
         logits and weights (``_search_bias``), used instead of a new solve.
         """
         w = sample_weight
-        zero = np.zeros(len(self.classes_))
-        if keep_own:
-            self.bias_ = zero
-            before = after = imbalance_state(z, zero, w)
-            self.target_ = before.copy()
+        if kept is not None:
+            self.bias_ = np.asarray(kept, dtype=np.float64)
+            before, after = _imbalance_states(z, self.bias_, w)
+            self.target_ = after.copy()
         else:
             if solved is not None:
                 self.bias_ = np.asarray(solved, dtype=np.float64)
@@ -164,8 +216,8 @@ class FitModesMixin:
         z = raw_logits(base, X, len(self.classes_))
         w = sample_weight
         weights = None if w is None else [(w, w)]
-        keep_own = self._choose_target([(z, z, y_encoded)], prior, weights)
-        return self._set_bias(z, keep_own, w, self._search_bias)
+        fixed_bias = self._choose_target([(z, z, y_encoded)], prior, weights)
+        return self._set_bias(z, fixed_bias, w, self._search_bias)
 
     def _fit_validation_state(
         self, base, X, y, y_encoded, prior, fit_params, sample_weight
@@ -188,9 +240,9 @@ class FitModesMixin:
         y_pooled = np.concatenate([y_valid for _, _, y_valid in folds])
         w = None if weights is None else np.concatenate([v for _, v in weights])
         pooled_weights = None if w is None else [(w, w)]
-        keep_own = self._choose_target([(z, z, y_pooled)], prior, pooled_weights)
+        fixed_bias = self._choose_target([(z, z, y_pooled)], prior, pooled_weights)
         self.estimator_ = self._final_model(base, X, y, fit_params, models)
-        return self._set_bias(z, keep_own, w, self._search_bias)
+        return self._set_bias(z, fixed_bias, w, self._search_bias)
 
     def _fit_training_state(
         self, base, X, y, y_encoded, prior, fit_params, sample_weight
@@ -206,7 +258,7 @@ class FitModesMixin:
             fit_params=fit_params,
             sample_weight=sample_weight,
         )
-        keep_own = self._choose_target(folds, prior, weights)
+        fixed_bias = self._choose_target(folds, prior, weights)
         w, solved = sample_weight, None
         kept = len(models) > 1 if self.ensemble else self.refit
         if kept:  # the fold models together, or the refit: logits of all X
@@ -216,7 +268,7 @@ class FitModesMixin:
             self.estimator_, z = models[-1], folds[0][0]
             w = None if weights is None else weights[0][0]
             solved = self._search_bias
-        return self._set_bias(z, keep_own, w, solved)
+        return self._set_bias(z, fixed_bias, w, solved)
 
     def _final_model(self, base, X, y, fit_params, models):
         """The fold models kept together, the refit, or the single split's."""
