@@ -3,8 +3,9 @@
 Not a benchmark. :class:`OvRThresholds` (per-class thresholds tuned one
 class against the rest, predicting ``argmax(p - t)``) and :class:`WeightGrid`
 (per-class weights of ``argmax(w * p)`` from a geometric grid) choose their
-rule on the out-of-fold probabilities of ``StratifiedKFold(5)``, the folds
-``BiasAdjustedClassifier(cv=5)`` uses, then refit the base on all rows. The
+rule on the out-of-fold probabilities of ``StratifiedKFold(FOLDS)``, the
+folds of ``BiasAdjustedClassifier``'s default ``cv=10``, then refit the base
+on all rows. The
 memoised bases (:class:`_harness.FitMemo`) train once per (parameters, X,
 y) and count training time in ``_harness.FIT_CLOCK``, so that a method's rule
 time excludes it. See the benchmark's
@@ -28,6 +29,7 @@ from skimb.nn import LogitAdjustedNet, NetClassifier
 GRID = 2.0 ** np.linspace(-4, 4, 17)
 MAX_PRODUCT = 5000
 N_THRESHOLDS = 100
+FOLDS = 10  # BiasAdjustedClassifier's default cv
 
 
 # -- memoised bases ---------------------------------------------------------------
@@ -79,7 +81,7 @@ class _Predictions(ClassifierMixin, BaseEstimator):
 
 
 class _OutOfFoldRule(ClassifierMixin, BaseEstimator):
-    """A rule chosen on out-of-fold probabilities of ``StratifiedKFold(5)``.
+    """A rule chosen on out-of-fold probabilities of ``StratifiedKFold(FOLDS)``.
 
     Subclasses set ``_choose(proba, y_encoded)`` (returns the rule, stores
     ``n_candidates_``) and ``_apply(proba)`` (class indices).
@@ -93,7 +95,7 @@ class _OutOfFoldRule(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         proba = np.zeros((len(y), len(self.classes_)))
-        for train, valid in StratifiedKFold(5).split(X, y_encoded):
+        for train, valid in StratifiedKFold(FOLDS).split(X, y_encoded):
             model = clone(self.estimator).fit(X[train], y[train])
             if len(model.classes_) != len(self.classes_):
                 raise ValueError("a fold model lacks a class; use a smaller ratio")

@@ -20,8 +20,8 @@ benchmark ``bench_decision_layer.py``):
 - class weights: net ``weighted_net()`` of the harness (cross entropy with
   the "balanced" weights n / (K n_k)); HGB and LR ``class_weight="balanced"``;
 - OvR thresholds (written here): out-of-fold probabilities of the base on
-  ``StratifiedKFold(5)`` (the validation folds BiasAdjustedClassifier's
-  ``cv=5`` uses); for each class k on its own, the threshold ``t_k`` on
+  ``StratifiedKFold(10)`` (the validation folds of BiasAdjustedClassifier's
+  default ``cv=10``); for each class k on its own, the threshold ``t_k`` on
   ``p_k`` (100 candidates: the quantiles of the pooled ``p_k``) that
   maximises the one-vs-rest version of the metric (class k's F1 for macro
   F1, class k's binary balanced accuracy for balanced accuracy, and for the
@@ -38,16 +38,16 @@ benchmark ``bench_decision_layer.py``):
   at most 3 * 17 * K candidates); then refit and predict ``argmax(w * p)``.
   Each candidate is scored with the same scorer BiasAdjustedClassifier uses,
   on predictions given as they are;
-- BA: ``BiasAdjustedClassifier(base, scoring=<metric>, cv=5)``: the 5
-  folds of the other rules (its default is 10), else its defaults
-  (``state_on="validation"``, ``min_improvement=0.01``, and
-  ``ensemble=True``: the 5 fold models predict together, the mean of their
+- BA: ``BiasAdjustedClassifier(base, scoring=<metric>)`` with its defaults
+  (``cv=10``, the folds of the other rules; ``state_on="validation"``; step
+  4's cross-fitted comparison with the fixed rules, ``min_improvement=0``;
+  ``ensemble=True``: the 10 fold models predict together, the mean of their
   logits, with no refit);
 - BA (refit): the same with ``ensemble=False``: the rule moves to the base
   refitted on all rows, as the OvR thresholds and the grid do. The gap
   between the two BA columns is what keeping the fold models brings; the
   rule is the same;
-- BA (weighted base): BA with its defaults (``cv=5``) around the
+- BA (weighted base): BA with its defaults around the
   class-weighted base of the "class weights" column: the decision layer on
   top of training-time weights rather than instead of them.
 
@@ -80,7 +80,7 @@ the same folds for every method; ``--jobs`` datasets in parallel processes.
 
 Fit time. Base models with identical parameters trained on identical data are
 trained once and reused (a memo on the parameters and the bytes of X and y;
-the bases are deterministic): the 5 fold models and the refit are shared by
+the bases are deterministic): the 10 fold models and the refit are shared by
 the tuned methods, for every metric. The *rule time* of a
 method is its fit time without the training of base models and without the
 memo's own pickling and unpickling of them (choosing the rule on the fold
@@ -234,14 +234,12 @@ def methods(base, scorings, cost):
         (base, "class weights"): wrap(weighted_model(base)),
     }
     for metric, scoring in scorings.items():
-        out[(base, "BA", metric)] = wrap(
-            TimedBA(base_model(base), scoring=scoring, cv=5)
-        )
+        out[(base, "BA", metric)] = wrap(TimedBA(base_model(base), scoring=scoring))
         out[(base, "BA (refit)", metric)] = wrap(
-            TimedBA(base_model(base), scoring=scoring, cv=5, ensemble=False)
+            TimedBA(base_model(base), scoring=scoring, ensemble=False)
         )
         out[(base, "BA (weighted base)", metric)] = wrap(
-            TimedBA(weighted_model(base), scoring=scoring, cv=5)
+            TimedBA(weighted_model(base), scoring=scoring)
         )
         out[(base, "OvR thresholds", metric)] = wrap(
             OvRThresholds(base_model(base), scoring, cost)
@@ -556,7 +554,7 @@ def render(results, quick, repeats, jobs, minutes):
         "`HistGradientBoostingClassifier(random_state=0)` (HGB), "
         "`LogisticRegression(max_iter=1000)` after a StandardScaler (LR). "
         "OvR thresholds, weight grid and BA are tuned for the metric of the "
-        "table on the out-of-fold outputs of the same StratifiedKFold(5) fold "
+        "table on the out-of-fold outputs of the same StratifiedKFold(10) fold "
         "models, then refitted; plain and class weights are the same models in "
         "every table. OvR thresholds predict argmax(p - t); the weight grid "
         "argmax(w * p) with w_k in 2 ** linspace(-4, 4, 17), the full product "
@@ -577,7 +575,7 @@ def render(results, quick, repeats, jobs, minutes):
         "training of its base models (the validation outputs of the fold "
         "models, the search and the refit's bookkeeping), mean over folds "
         "and the three metrics; fit time adds the training of every base model "
-        "it uses (6 fits: 5 folds and the refit). Candidates: rules scored per "
+        "it uses (11 fits: 10 folds and the refit). Candidates: rules scored per "
         "search. Full product: the 17 ** (K - 1) candidates of the full grid "
         "(the grid's own for K <= 4), its time estimated at the grid's measured "
         "search seconds per candidate (not run).\n\n"
