@@ -224,7 +224,8 @@ class BiasAdjustedClassifier(
         held-out sets ``BiasAdjustedClassifier(scoring="minority_f1")`` of
         the default network was above the plain network on 13 (10 with the
         refit) and below it on 2 (4), at the same mean F1 (0.607 against
-        0.608; ``benchmarks/results/recommended.md``).
+        0.608), with step 4's previous in-sample check; with the cross-fit,
+        12 and 2, mean 0.605 (``benchmarks/results/recommended.md``).
     state_on : {"validation", "train"}, default="validation"
         Where the model imbalance state is measured when the bias of a target
         is solved. ``"train"`` is the paper's choice: each model's logits of
