@@ -6,6 +6,8 @@ logits it measures (:meth:`FitModesMixin._choose_target`) and solves
 ``bias_`` for it (:meth:`FitModesMixin._set_bias`).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.special import expit
 from sklearn.base import clone
@@ -25,6 +27,16 @@ from ._validation import fold_logits, per_epoch_split
 # Menon et al., 2021). Two classes keep only the own rule: their search is
 # itself one-dimensional, and these are points of it.
 PRIOR_CORRECTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+class _FixedRule(NamedTuple):
+    """A fixed rule of step 4, scored on the pooled validation logits."""
+
+    tau: float
+    score: float
+    bias: np.ndarray
+    feasible: bool  # meets the constraints (True without)
+    values: object  # the constraints' values, or None
 
 
 def _imbalance_states(logits, bias, sample_weight=None):
@@ -98,12 +110,12 @@ class FitModesMixin:
         y_valid = np.concatenate([y for _, _, y in folds])
         w_valid = None if weights is None else np.concatenate([w for _, w in weights])
         rules = self._fixed_rules(z_valid, y_valid, w_valid, prior, scorer)
-        self.own_score_ = rules[0][1]
-        feasible = [rule for rule in rules if rule[3]]
-        fixed = max(feasible, key=lambda rule: rule[1], default=None)
+        self.own_score_ = rules[0].score
+        feasible = [rule for rule in rules if rule.feasible]
+        fixed = max(feasible, key=lambda rule: rule.score, default=None)
         self.search_gain_ = None
         if isinstance(self.target, str) and self.target == "search" and fixed:
-            self.search_gain_ = self.best_score_ - fixed[1]
+            self.search_gain_ = self.best_score_ - fixed.score
             smallest = np.bincount(y_valid, minlength=self.classes_.size).min()
             cross_fit = constraints is None and smallest < CROSS_FIT_BELOW
             # -inf uses the search whatever the gain: no cross-fit to pay for
@@ -122,24 +134,23 @@ class FitModesMixin:
         keep = self.search_gain_ is not None and (
             self.search_gain_ <= self.min_improvement
         )
-        self.prior_correction_ = fixed[0] if keep else None
+        self.prior_correction_ = fixed.tau if keep else None
         if keep:
-            self.best_score_ = fixed[1]
+            self.best_score_ = fixed.score
         if constraints is not None:
-            values = fixed[4] if keep else self._rule_values(folds, weights)
+            values = fixed.values if keep else self._rule_values(folds, weights)
             self.constraint_values_ = constraints.as_dict(values)
         self._fit_calibrator(z_valid, y_valid, w_valid)
-        return fixed[2] if keep else None
+        return fixed.bias if keep else None
 
     def _fixed_rules(self, z, y, w, prior, scorer, best=False):
         """The fixed rules of step 4, scored on pooled validation logits ``z``.
 
         The model's own rule (no bias) and, for three or more classes, its
         prior corrections: the bias ``-tau * log(prior)`` for each ``tau`` of
-        ``PRIOR_CORRECTIONS``. Returns ``(tau, score, bias, feasible,
-        values)`` of each (``feasible``: it meets the constraints, if any);
-        with ``best``, the bias of the best (no constraints; the smallest
-        ``tau`` on a tie).
+        ``PRIOR_CORRECTIONS``. Returns a :class:`_FixedRule` for each; with
+        ``best``, the bias of the best (no constraints; the smallest ``tau``
+        on a tie).
         """
         constraints = self._constraints
         log_prior = np.log(prior)
@@ -160,9 +171,9 @@ class FitModesMixin:
             if constraints is not None:
                 values = constraints.values(y, np.argmax(adjusted, axis=1), w)
             feasible = values is None or constraints.shortfall(values) == 0
-            rules.append((tau, score, bias, feasible, values))
+            rules.append(_FixedRule(tau, score, bias, feasible, values))
         if best:
-            return max(rules, key=lambda rule: rule[1])[2]
+            return max(rules, key=lambda rule: rule.score).bias
         return rules
 
     def _rule_values(self, folds, weights):
