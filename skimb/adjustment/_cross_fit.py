@@ -51,12 +51,18 @@ def _subset(folds, weights, parts):
     return out, out_weights
 
 
-def _pooled_score(folds, weights, biases, score):
-    """The score of the validation logits plus each fold's bias, pooled."""
-    z = np.concatenate([zv + b for (_, zv, _), b in zip(folds, biases, strict=True)])
+def pool_validation(folds, weights, biases=None):
+    """The validation logits (plus each fold's bias), labels and weights, pooled.
+
+    ``weights``: ``(train_weight, valid_weight)`` of each fold, or None
+    (then the pooled weights are None).
+    """
+    z = [zv for _, zv, _ in folds]
+    if biases is not None:
+        z = [zv + b for zv, b in zip(z, biases, strict=True)]
     y = np.concatenate([yv for _, _, yv in folds])
     w = None if weights is None else np.concatenate([wv for _, wv in weights])
-    return score(z, y, w)
+    return np.concatenate(z), y, w
 
 
 def cross_fitted_gain(folds, weights, *, search, fixed_rule, scoring, scorer, classes):
@@ -105,12 +111,9 @@ def cross_fitted_gain(folds, weights, *, search, fixed_rule, scoring, scorer, cl
                 )
                 for i, (z_train, _, _) in enumerate(fit)
             ]
-            z = np.concatenate([zv for _, zv, _ in fit])
-            y = np.concatenate([yv for _, _, yv in fit])
-            w = None if fit_w is None else np.concatenate([wv for _, wv in fit_w])
-            fixed = [fixed_rule(z, y, w)] * len(held)
+            fixed = [fixed_rule(*pool_validation(fit, fit_w))] * len(held)
             gains.append(
-                _pooled_score(held, held_w, searched, score)
-                - _pooled_score(held, held_w, fixed, score)
+                score(*pool_validation(held, held_w, searched))
+                - score(*pool_validation(held, held_w, fixed))
             )
     return float(np.mean(gains))

@@ -14,7 +14,7 @@ from sklearn.base import clone
 
 from ..metrics import get_scorer
 from ._callback import BiasAdjustment
-from ._cross_fit import CROSS_FIT_BELOW, cross_fitted_gain
+from ._cross_fit import CROSS_FIT_BELOW, cross_fitted_gain, pool_validation
 from ._ensemble import FoldEnsemble
 from ._logits import raw_logits
 from ._search import score_rule, search_folds
@@ -106,9 +106,7 @@ class FitModesMixin:
         self._search_bias = (
             fold_bias[0] if fold_bias is not None and len(folds) == 1 else None
         )
-        z_valid = np.concatenate([z for _, z, _ in folds])
-        y_valid = np.concatenate([y for _, _, y in folds])
-        w_valid = None if weights is None else np.concatenate([w for _, w in weights])
+        z_valid, y_valid, w_valid = pool_validation(folds, weights)
         rules = self._fixed_rules(z_valid, y_valid, w_valid, prior, scorer)
         self.own_score_ = rules[0].score
         feasible = [rule for rule in rules if rule.feasible]
@@ -247,9 +245,7 @@ class FitModesMixin:
             fit_params=fit_params,
             sample_weight=sample_weight,
         )
-        z = np.concatenate([z_valid for _, z_valid, _ in folds])
-        y_pooled = np.concatenate([y_valid for _, _, y_valid in folds])
-        w = None if weights is None else np.concatenate([v for _, v in weights])
+        z, y_pooled, w = pool_validation(folds, weights)
         pooled_weights = None if w is None else [(w, w)]
         fixed_bias = self._choose_target([(z, z, y_pooled)], prior, pooled_weights)
         self.estimator_ = self._final_model(base, X, y, fit_params, models)
