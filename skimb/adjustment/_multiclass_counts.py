@@ -4,7 +4,9 @@ The fast path of the multiclass search: a candidate rule is scored from the
 (weighted) confusion matrix ``C`` of its pooled validation predictions,
 ``C[i, j]`` the weight of the rows of class ``i`` predicted as ``j``, one
 ``np.bincount`` per candidate instead of a scikit-learn scorer call (label
-checks, encoding, one confusion matrix per metric). Each formula equals the
+checks, encoding, one confusion matrix per metric), and one argmax for the
+candidates of a line of the search, which move one column of the logits
+(:meth:`ConfusionScore.line`). Each formula equals the
 scorer's value (to rounding) with and without sample weights, including its
 conventions on classes that occur in the true or the predicted labels only:
 
@@ -30,59 +32,68 @@ def _ratio(numerator, denominator):
     return np.divide(numerator, denominator, out=out, where=denominator > 0)
 
 
+def _mean_over(values, mask):
+    """The mean of ``values`` over the entries ``mask`` selects (last axis)."""
+    return np.where(mask, values, 0.0).sum(axis=-1) / mask.sum(axis=-1)
+
+
+# Each metric takes confusion matrices stacked on the leading axes, shape
+# (..., K, K), and returns one value per matrix.
+
+
 def _counts(C):
     """Per-class true positives, true rows, predicted rows and the present."""
-    tp = np.diag(C)
-    true, predicted = C.sum(axis=1), C.sum(axis=0)
+    tp = np.diagonal(C, axis1=-2, axis2=-1)
+    true, predicted = C.sum(axis=-1), C.sum(axis=-2)
     return tp, true, predicted, (true > 0) | (predicted > 0)
 
 
 def _accuracy(C):
-    return np.trace(C) / C.sum()
+    return np.trace(C, axis1=-2, axis2=-1) / C.sum(axis=(-2, -1))
 
 
 def _balanced_accuracy(C):
     tp, true, _, _ = _counts(C)
-    has_rows = true > 0
-    return np.mean(tp[has_rows] / true[has_rows])
+    return _mean_over(_ratio(tp, true), true > 0)
 
 
 def _f1(C):
     tp, true, predicted, present = _counts(C)
-    return _ratio(2 * tp, true + predicted)[present], true[present]
+    return _ratio(2 * tp, true + predicted), true, present
 
 
 def _f1_macro(C):
-    return np.mean(_f1(C)[0])
+    f1, _, present = _f1(C)
+    return _mean_over(f1, present)
 
 
 def _f1_weighted(C):
-    f1, support = _f1(C)
-    return np.average(f1, weights=support)
+    f1, support, _ = _f1(C)  # a class with true rows is present
+    return (f1 * support).sum(axis=-1) / support.sum(axis=-1)
 
 
 def _precision_macro(C):
     tp, _, predicted, present = _counts(C)
-    return np.mean(_ratio(tp, predicted)[present])
+    return _mean_over(_ratio(tp, predicted), present)
 
 
 def _recall_macro(C):
     tp, true, _, present = _counts(C)
-    return np.mean(_ratio(tp, true)[present])
+    return _mean_over(_ratio(tp, true), present)
 
 
 def _gmean(C):
     tp, true, _, present = _counts(C)
-    recall = _ratio(tp, true)[present]
-    if np.any(recall == 0):
-        return 0.0
-    return np.exp(np.mean(np.log(recall)))
+    recall = np.where(present, _ratio(tp, true), 1.0)
+    log_recall = np.log(recall, out=np.full(recall.shape, -np.inf), where=recall > 0)
+    return np.exp(_mean_over(log_recall, present))
 
 
 def _minority_f1(C):
     tp, true, predicted, _ = _counts(C)
-    minority = np.flatnonzero(true > 0)[np.argmin(true[true > 0])]
-    return _ratio(2 * tp[minority], true[minority] + predicted[minority])
+    minority = np.argmin(np.where(true > 0, true, np.inf), axis=-1)[..., None]
+    pick = lambda a: np.take_along_axis(a, minority, axis=-1)[..., 0]  # noqa: E731
+    return _ratio(2 * pick(tp), pick(true) + pick(predicted))
 
 
 # Named scorings as functions of the confusion matrix. ``minority_f1`` takes
@@ -117,9 +128,9 @@ def _cost_metric(scorer, classes):
     if labels is None:  # rows in sorted order: all classes must occur
 
         def metric(C):
-            if not np.all((C.sum(axis=0) > 0) | (C.sum(axis=1) > 0)):
-                return None
-            return -(C * cost).sum() / C.sum()
+            present = (C.sum(axis=-2) > 0) | (C.sum(axis=-1) > 0)
+            value = -(C * cost).sum(axis=(-2, -1)) / C.sum(axis=(-2, -1))
+            return np.where(present.all(axis=-1), value, np.nan)
 
         return metric
     labels = np.asarray(labels)
@@ -132,7 +143,7 @@ def _cost_metric(scorer, classes):
             return None
         position.append(found[0])
     ordered = cost[np.ix_(position, position)]
-    return lambda C: -(C * ordered).sum() / C.sum()
+    return lambda C: -(C * ordered).sum(axis=(-2, -1)) / C.sum(axis=(-2, -1))
 
 
 class ConfusionScore:
@@ -141,8 +152,8 @@ class ConfusionScore:
     Parameters
     ----------
     metric : callable
-        ``metric(C)`` of a K x K confusion matrix; None means "ask the
-        scorer" for that matrix.
+        ``metric(C)`` of K x K confusion matrices stacked on the leading
+        axes, one value each; NaN means "ask the scorer" for that matrix.
     y : ndarray of shape (n_samples,)
         True class indices, 0 to K - 1.
     n_classes : int
@@ -158,17 +169,43 @@ class ConfusionScore:
         self._cells = np.asarray(y, dtype=np.intp) * n_classes
 
     def confusion(self, pred):
-        """The (weighted) confusion matrix of predicted class indices."""
-        k = self.n_classes
+        """The (weighted) confusion matrices of predicted class indices.
+
+        ``pred`` of shape (n_samples,) gives one K x K matrix; of shape
+        (B, n_samples), B of them stacked.
+        """
+        k, pred = self.n_classes, np.asarray(pred)
+        stacked = pred.reshape(-1, pred.shape[-1])
+        cells = self._cells + stacked + (k * k) * np.arange(len(stacked))[:, None]
+        weights = self.sample_weight
+        if weights is not None:
+            weights = np.tile(weights, len(stacked))
         counts = np.bincount(
-            self._cells + pred, weights=self.sample_weight, minlength=k * k
+            cells.ravel(), weights=weights, minlength=len(stacked) * k * k
         )
-        return counts.reshape(k, k).astype(np.float64, copy=False)
+        return counts.reshape(pred.shape[:-1] + (k, k)).astype(np.float64, copy=False)
 
     def __call__(self, logits):
         """The score of ``argmax(logits)``, or None for the scorer path."""
-        value = self.metric(self.confusion(np.argmax(logits, axis=1)))
-        return None if value is None else float(value)
+        value = float(self.metric(self.confusion(np.argmax(logits, axis=1))))
+        return None if np.isnan(value) else value
+
+    def line(self, logits, j, shifts):
+        """Scores of ``argmax`` of ``logits`` with each shift added to column ``j``.
+
+        The candidates of one line of the coordinate search at the cost of
+        one argmax: the rows' best other class is found once, and a row is
+        predicted ``j`` where its shifted column beats it (on a tie, where
+        ``j`` comes first, as ``np.argmax`` breaks ties). Returns an array
+        of one score per shift, NaN where the scorer must be asked.
+        """
+        others = logits.copy()
+        others[:, j] = -np.inf
+        other = np.argmax(others, axis=1)
+        top = others[np.arange(len(others)), other]
+        column = logits[:, j] + np.asarray(shifts, dtype=np.float64)[:, None]
+        wins = (column > top) | ((column == top) & (j < other))
+        return self.metric(self.confusion(np.where(wins, j, other)))
 
 
 def confusion_score(scoring, scorer, classes, y, sample_weight=None):

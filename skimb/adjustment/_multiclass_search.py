@@ -18,6 +18,7 @@ from ._target import SEARCH_TOL, clip_to_simplex, middle_of_best
 # Candidates of the multiclass search: multipliers 10**(a * h) of one entry.
 _MULTICLASS_STEPS = (0.5, 0.1, 0.02)
 _MULTICLASS_SWEEPS = 3
+_MOVES = np.array([-2.0, -1.0, 1.0, 2.0])  # the a of the multipliers
 
 
 def _record(scoring, constraints, records, target, pooled):
@@ -32,6 +33,27 @@ def _record(scoring, constraints, records, target, pooled):
         shortfall = float(constraints.shortfall(values))
     records.append((target, score, values))
     return score, shortfall
+
+
+def _record_line(scoring, constraints, records, targets, logits, j, shifts):
+    """:func:`_record` for each of ``shifts`` added to column ``j`` of ``logits``.
+
+    The scores come in one pass (:meth:`_Scoring.score_line`); the
+    constraints' values, where there are constraints, one candidate at a time.
+    """
+    results = []
+    for target, shift, score in zip(
+        targets, shifts, scoring.score_line(logits, j, shifts), strict=True
+    ):
+        values = shortfall = None
+        if constraints is not None:
+            moved = logits.copy()
+            moved[:, j] += shift
+            values = scoring.constraint_values(moved)
+            shortfall = float(constraints.shortfall(values))
+        records.append((target, score, values))
+        results.append((score, shortfall))
+    return results
 
 
 def _coordinate_search(folds, scoring, starts, weights):
@@ -110,8 +132,10 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
     class ``j`` in ``argmax(w * p)``). Its target is the state it reaches on
     the training logits, ``P_j = mean(e p_j / (1 + (e - 1) p_j))`` and
     ``P_k = mean(p_k / (1 + (e - 1) p_j))`` with ``e = 10 ** (a * h)``, from
-    the probabilities ``p`` at the line's bias (one softmax pass per line).
-    Candidates whose target has an entry below ``MIN_TARGET`` are skipped.
+    the probabilities ``p`` at the line's bias (one softmax pass per search:
+    ``p`` moves with the bias by the same formulas). The four candidates of
+    a line are scored in one pass (:meth:`ConfusionScore.line`). Candidates
+    whose target has an entry below ``MIN_TARGET`` are skipped.
     The same steps, sweeps, middle of the best and constraint ranking.
     Returns what :func:`_coordinate_search` returns, and the chosen bias.
     """
@@ -132,34 +156,41 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
         result = evaluate(start, bias)
         if best is None or key(result) > key(best[0]):
             best = (result, start, bias)
+    p = softmax(z_train + best[2], axis=1)  # kept up to date with the moves
     for h in _MULTICLASS_STEPS:
+        factors = 10.0 ** (_MOVES * h)
         for _ in range(_MULTICLASS_SWEEPS):
             start_key = key(best[0])
             for j in range(z_train.shape[1]):
                 bias = best[2]
-                p = softmax(z_train + bias, axis=1)
-                line = [best]
-                for a in (-2, -1, 1, 2):
-                    factor = 10.0 ** (a * h)
-                    scale = 1.0 / (1.0 + (factor - 1.0) * p[:, j])
-                    if weight is not None:
-                        scale = scale * weight
-                    target = (scale @ p) / total
-                    target[j] *= factor
-                    target /= target.sum()  # rounding only
-                    if target.min() < MIN_TARGET:
-                        continue
+                scale = 1.0 / (1.0 + (factors[:, None] - 1.0) * p[:, j])
+                weighted = scale if weight is None else scale * weight
+                targets = (weighted @ p) / total
+                targets[:, j] *= factors
+                targets /= targets.sum(axis=1, keepdims=True)  # rounding only
+                kept = np.flatnonzero(targets.min(axis=1) >= MIN_TARGET)
+                shifts = _MOVES[kept] * h * np.log(10.0)
+                z_line = z_valid + bias
+                results = _record_line(
+                    scoring, constraints, records, targets[kept], z_line, j, shifts
+                )
+                line = [best + (None,)]
+                for result, i, shift in zip(results, kept, shifts, strict=True):
                     moved = bias.copy()
-                    moved[j] += a * h * np.log(10.0)
+                    moved[j] += shift
                     moved -= moved.mean()
-                    line.append((evaluate(target, moved), target, moved))
+                    line.append((result, targets[i], moved, i))
                 line.sort(key=lambda item: item[1][j])
-                best = line[
+                *best, i = line[
                     middle_of_best(
-                        [r[0] for r, _, _ in line],
-                        None if constraints is None else [r[1] for r, _, _ in line],
+                        [item[0][0] for item in line],
+                        None if constraints is None else [item[0][1] for item in line],
                     )
                 ]
+                best = tuple(best)
+                if i is not None:  # the probabilities at the moved bias
+                    p = p * scale[i][:, None]
+                    p[:, j] *= factors[i]
             end_key = key(best[0])
             if end_key[0] == start_key[0] and end_key[1] <= start_key[1] + 1e-12:
                 break

@@ -96,6 +96,21 @@ class _Scoring:
             self._y_labels = self._classes[np.concatenate(self._y_valid)]
         return float(self.scorer(self.holder, logits, self._y_labels, **self._kwargs))
 
+    def score_line(self, logits, j, shifts):
+        """The scores of ``logits`` with each of ``shifts`` added to column ``j``.
+
+        One argmax for all of them on the confusion-matrix path
+        (:meth:`ConfusionScore.line`); the scorer where that has no value.
+        """
+        values = np.full(len(shifts), np.nan)
+        if self._counted is not None:
+            values = self._counted.line(logits, j, shifts)
+        for i in np.flatnonzero(np.isnan(values)):
+            moved = logits.copy()
+            moved[:, j] += shifts[i]
+            values[i] = self.score(moved)
+        return [float(value) for value in values]
+
     def constraint_values(self, logits):
         """The constrained metrics of the argmax of the pooled ``logits``."""
         y = np.concatenate(self._y_valid)

@@ -88,6 +88,37 @@ def test_confusion_score_equals_the_scorer(
     assert value == pytest.approx(_slow(slow, z, y, weights), abs=1e-12, rel=0)
 
 
+@pytest.mark.parametrize("name, fast, slow", SCORERS, ids=[s[0] for s in SCORERS])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("j", [0, 2, 3])
+def test_line_scores_each_shift_as_argmax_does(name, fast, slow, weighted, j):
+    """Check one line's scores equal scoring each shifted column, ties included.
+
+    Logits and shifts on a grid of halves make many rows tie between column
+    ``j`` and their best other class, where ``np.argmax`` takes the first.
+    """
+    # class 1 neither true nor predicted: the scorer of "cost" must be asked
+    missing = 1 if name == "cost" else None
+    z, y = _data(5, absent=missing, unpredicted=missing)
+    z = np.round(z * 2) / 2
+    weights = None
+    if weighted:
+        weights = np.random.default_rng(6).uniform(0.1, 3.0, size=y.size)
+    counted = confusion_score(fast, get_scorer(fast), CLASSES, y, weights)
+    if counted is None:  # weighted minority F1 is not counted
+        return
+    shifts = np.array([-1.0, -0.5, 0.5, 1.0, -40.0])
+    line = counted.line(z, j, shifts)
+    for shift, value in zip(shifts, line, strict=True):
+        moved = z.copy()
+        moved[:, j] += shift
+        expected = counted(moved)
+        if expected is None:  # the scorer must be asked: NaN on the line
+            assert np.isnan(value)
+        else:
+            assert value == expected
+
+
 def test_confusion_score_refuses_what_it_cannot_count():
     """Check scorers without a confusion form, and weighted minority F1, are None."""
     y = np.array([0, 1, 2, 3])
