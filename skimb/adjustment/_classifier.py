@@ -107,7 +107,12 @@ class BiasAdjustedClassifier(
        or more classes, its prior corrections, the bias
        ``-tau * log(prior)`` for ``tau`` in 0.25, 0.5, 0.75 and 1 (the
        post-hoc logit adjustment of Menon et al., for ``tau=1`` the rule of
-       the best balanced accuracy of a calibrated model). The best of the
+       the best balanced accuracy of a calibrated model), and, for the
+       scorer of :func:`~skimb.metrics.make_cost_scorer`, the Bayes rule of
+       its cost matrix where that is a bias (the least expected cost of a
+       calibrated model; always for two classes, ``p_1 > 1/11`` for
+       ``[[0, 1], [10, 0]]``; for more, when each row has one cost off the
+       diagonal). The best of the
        few hundred candidates on a few validation rows of a small class has
        a score inflated by those rows' noise, so the gain is *cross-fitted*:
        the pooled validation rows (of each fold) are halved, stratified, and
@@ -115,7 +120,7 @@ class BiasAdjustedClassifier(
        scored on the other; ``search_gain_`` is the mean difference over both
        halves of two halvings (fixed seeds). When it is at most
        ``min_improvement`` the best fixed rule on all the rows is used
-       instead (``prior_correction_`` is its ``tau``, 0 for the own rule).
+       instead (``decision_rule_`` names it).
        With constraints, or when every class has at least 1,000 validation
        rows, the gain is the in-sample one (the best score minus the best
        fixed rule's). The cross-fit costs four searches on half the rows.
@@ -304,10 +309,15 @@ class BiasAdjustedClassifier(
         (cross-fitted, or in sample as step 4 says); None with a fixed
         ``target`` or when no fixed rule meets the constraints; not set with
         ``per_epoch=True``.
-    prior_correction_ : float or None
-        The ``tau`` of the fixed rule that step 4 keeps (``0.0``: the
-        model's own rule), None when the searched rule is used; not set with
+    decision_rule_ : str
+        The rule ``predict`` applies: ``"search"`` (the searched target),
+        ``"target"`` (a fixed ``target``), or the fixed rule that step 4
+        keeps, ``"own"`` (the model's own rule), ``"prior correction"`` or
+        ``"cost"`` (the Bayes rule of the cost matrix); not set with
         ``per_epoch=True``.
+    prior_correction_ : float or None
+        The ``tau`` of the prior correction that step 4 keeps (``0.0``: the
+        model's own rule), None otherwise; not set with ``per_epoch=True``.
     constraint_values_ : dict
         With ``constraints``: ``{metric: {label: value}}``, the pooled
         validation values of the rule used, each at least its floor.

@@ -14,6 +14,7 @@ from sklearn.base import clone
 
 from ..metrics import get_scorer
 from ._callback import BiasAdjustment
+from ._cost_rule import cost_rule_bias
 from ._cross_fit import CROSS_FIT_BELOW, cross_fitted_gain, pool_validation
 from ._ensemble import FoldEnsemble
 from ._logits import raw_logits
@@ -25,14 +26,18 @@ from ._validation import fold_logits, per_epoch_split
 # The fixed rules of step 4 for three or more classes: bias -tau * log(prior)
 # (tau = 0: the model's own rule; tau = 1: the post-hoc logit adjustment of
 # Menon et al., 2021). Two classes keep only the own rule: their search is
-# itself one-dimensional, and these are points of it.
+# itself one-dimensional, and these are points of it (with them, an
+# exploratory run on the decision-layer sets lost gradient boosting's minority
+# F1 on one set more). The Bayes rule of a cost matrix is no search's choice:
+# it is a fixed rule for any number of classes (``_cost_rule``).
 PRIOR_CORRECTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 class _FixedRule(NamedTuple):
     """A fixed rule of step 4, scored on the pooled validation logits."""
 
-    tau: float
+    name: str  # "own", "prior correction" or "cost"
+    tau: float | None  # of a prior correction (0.0: the own rule)
     score: float
     bias: np.ndarray
     feasible: bool  # meets the constraints (True without)
@@ -112,7 +117,8 @@ class FitModesMixin:
         feasible = [rule for rule in rules if rule.feasible]
         fixed = max(feasible, key=lambda rule: rule.score, default=None)
         self.search_gain_ = None
-        if isinstance(self.target, str) and self.target == "search" and fixed:
+        searched = isinstance(self.target, str) and self.target == "search"
+        if searched and fixed:
             self.search_gain_ = self.best_score_ - fixed.score
             smallest = np.bincount(y_valid, minlength=self.classes_.size).min()
             cross_fit = constraints is None and smallest < CROSS_FIT_BELOW
@@ -133,6 +139,7 @@ class FitModesMixin:
             self.search_gain_ <= self.min_improvement
         )
         self.prior_correction_ = fixed.tau if keep else None
+        self.decision_rule_ = fixed.name if keep else "search" if searched else "target"
         if keep:
             self.best_score_ = fixed.score
         if constraints is not None:
@@ -144,18 +151,29 @@ class FitModesMixin:
     def _fixed_rules(self, z, y, w, prior, scorer, best=False):
         """The fixed rules of step 4, scored on pooled validation logits ``z``.
 
-        The model's own rule (no bias) and, for three or more classes, its
+        The model's own rule (no bias); for three or more classes, its
         prior corrections: the bias ``-tau * log(prior)`` for each ``tau`` of
-        ``PRIOR_CORRECTIONS``. Returns a :class:`_FixedRule` for each; with
-        ``best``, the bias of the best (no constraints; the smallest ``tau``
-        on a tie).
+        ``PRIOR_CORRECTIONS``; for a cost scorer, the Bayes rule of its cost
+        matrix where that is a bias (:func:`cost_rule_bias`). Returns a
+        :class:`_FixedRule` for each; with ``best``, the bias of the best (no
+        constraints; the first in that order on a tie).
         """
         constraints = self._constraints
         log_prior = np.log(prior)
         taus = PRIOR_CORRECTIONS if prior.size > 2 else PRIOR_CORRECTIONS[:1]
+        candidates = [
+            (
+                "own" if tau == 0 else "prior correction",
+                tau,
+                -tau * (log_prior - log_prior.mean()),
+            )
+            for tau in taus
+        ]
+        cost_bias = cost_rule_bias(scorer, self.classes_)
+        if cost_bias is not None:
+            candidates.append(("cost", None, cost_bias))
         rules = []
-        for tau in taus:
-            bias = -tau * (log_prior - log_prior.mean())
+        for name, tau, bias in candidates:
             adjusted = z + bias
             score = score_rule(
                 adjusted,
@@ -169,7 +187,7 @@ class FitModesMixin:
             if constraints is not None:
                 values = constraints.values(y, np.argmax(adjusted, axis=1), w)
             feasible = values is None or constraints.shortfall(values) == 0
-            rules.append(_FixedRule(tau, score, bias, feasible, values))
+            rules.append(_FixedRule(name, tau, score, bias, feasible, values))
         if best:
             return max(rules, key=lambda rule: rule.score).bias
         return rules

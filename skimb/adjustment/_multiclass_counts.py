@@ -25,6 +25,8 @@ Any other scorer keeps the scorer path.
 
 import numpy as np
 
+from ._cost_rule import ordered_cost_matrix
+
 
 def _ratio(numerator, denominator):
     """``numerator / denominator``, 0 where the denominator is 0."""
@@ -118,32 +120,19 @@ def _cost_metric(scorer, classes):
     The scorer raises where the cost matrix does not fit the labels; those
     cases, and labels that do not all name a class, keep the scorer path.
     """
-    cost = getattr(scorer, "cost_matrix", None)
-    if cost is None or not hasattr(scorer, "labels"):
+    cost = ordered_cost_matrix(scorer, classes)
+    if cost is None:
         return None
-    cost = np.asarray(cost, dtype=np.float64)
-    if cost.shape != (classes.size, classes.size):
-        return None
-    labels = scorer.labels
-    if labels is None:  # rows in sorted order: all classes must occur
 
-        def metric(C):
-            present = (C.sum(axis=-2) > 0) | (C.sum(axis=-1) > 0)
-            value = -(C * cost).sum(axis=(-2, -1)) / C.sum(axis=(-2, -1))
-            return np.where(present.all(axis=-1), value, np.nan)
+    def metric(C):
+        value = -(C * cost).sum(axis=(-2, -1)) / C.sum(axis=(-2, -1))
+        if scorer.labels is not None:
+            return value
+        # rows in sorted order: the scorer needs every class to occur
+        present = (C.sum(axis=-2) > 0) | (C.sum(axis=-1) > 0)
+        return np.where(present.all(axis=-1), value, np.nan)
 
-        return metric
-    labels = np.asarray(labels)
-    if labels.shape != (classes.size,):
-        return None
-    position = []
-    for label in classes:
-        found = np.flatnonzero(labels == label)
-        if found.size != 1:
-            return None
-        position.append(found[0])
-    ordered = cost[np.ix_(position, position)]
-    return lambda C: -(C * ordered).sum(axis=(-2, -1)) / C.sum(axis=(-2, -1))
+    return metric
 
 
 class ConfusionScore:
@@ -203,9 +192,10 @@ class ConfusionScore:
         others[:, j] = -np.inf
         other = np.argmax(others, axis=1)
         top = others[np.arange(len(others)), other]
+        # where j comes first a tie wins: beat the float just below the top
+        top = np.where(j < other, np.nextafter(top, -np.inf), top)
         column = logits[:, j] + np.asarray(shifts, dtype=np.float64)[:, None]
-        wins = (column > top) | ((column == top) & (j < other))
-        return self.metric(self.confusion(np.where(wins, j, other)))
+        return self.metric(self.confusion(np.where(column > top, j, other)))
 
 
 def confusion_score(scoring, scorer, classes, y, sample_weight=None):
