@@ -21,7 +21,11 @@ from ._target import SEARCH_TOL
 # cross-fitted; above it the in-sample gain is kept (inflated by little, and
 # the cross-fit would cost four more searches).
 CROSS_FIT_BELOW = 1000
-_HALVINGS = 2
+# Halvings of the rows: each costs two searches on half of them. Two classes
+# take two (their search is cheap); three or more take one, because each of
+# their searches is a coordinate search over K - 1 biases, which would make
+# the check cost four times the search it checks.
+_HALVINGS = {"binary": 2, "multiclass": 1}
 
 
 def _halves(y, seed):
@@ -87,7 +91,8 @@ def cross_fitted_gain(folds, weights, *, search, fixed_rule, scoring, scorer, cl
     -------
     gain : float
         The searched rule's score minus the fixed rule's on the other half,
-        mean over both halves of two halvings.
+        mean over both halves of each halving (two for two classes, one for
+        more).
     """
 
     def score(z, y, w):
@@ -96,7 +101,7 @@ def cross_fitted_gain(folds, weights, *, search, fixed_rule, scoring, scorer, cl
         )
 
     gains = []
-    for seed in range(_HALVINGS):
+    for seed in range(_HALVINGS["binary" if classes.size == 2 else "multiclass"]):
         halves = [_halves(y_valid, seed) for _, _, y_valid in folds]
         for h in (0, 1):
             fit, fit_w = _subset(folds, weights, [parts[h][0] for parts in halves])

@@ -165,13 +165,14 @@ class ConfusionScore:
         """
         k, pred = self.n_classes, np.asarray(pred)
         stacked = pred.reshape(-1, pred.shape[-1])
-        cells = self._cells + stacked + (k * k) * np.arange(len(stacked))[:, None]
+        size = len(stacked)
+        cells = stacked + self._cells
+        if size > 1:
+            cells += (k * k) * np.arange(size)[:, None]
         weights = self.sample_weight
-        if weights is not None:
-            weights = np.tile(weights, len(stacked))
-        counts = np.bincount(
-            cells.ravel(), weights=weights, minlength=len(stacked) * k * k
-        )
+        if weights is not None and size > 1:
+            weights = np.tile(weights, size)
+        counts = np.bincount(cells.ravel(), weights=weights, minlength=size * k * k)
         return counts.reshape(pred.shape[:-1] + (k, k)).astype(np.float64, copy=False)
 
     def __call__(self, logits):

@@ -174,23 +174,23 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
                 results = _record_line(
                     scoring, constraints, records, targets[kept], z_line, j, shifts
                 )
+                # each bias moved in entry j, and recentred (bias sums to 0)
+                moved = bias + shifts[:, None] * (np.arange(bias.size) == j)
+                moved -= shifts[:, None] / bias.size
                 line = [best + (None,)]
-                for result, i, shift in zip(results, kept, shifts, strict=True):
-                    moved = bias.copy()
-                    moved[j] += shift
-                    moved -= moved.mean()
-                    line.append((result, targets[i], moved, i))
+                for result, i, b in zip(results, kept, moved, strict=True):
+                    line.append((result, targets[i], b, i))
                 line.sort(key=lambda item: item[1][j])
-                *best, i = line[
+                chosen = line[
                     middle_of_best(
                         [item[0][0] for item in line],
                         None if constraints is None else [item[0][1] for item in line],
                     )
                 ]
-                best = tuple(best)
-                if i is not None:  # the probabilities at the moved bias
-                    p = p * scale[i][:, None]
-                    p[:, j] *= factors[i]
+                best, move = chosen[:3], chosen[3]
+                if move is not None:  # the probabilities at the moved bias
+                    p = p * scale[move][:, None]
+                    p[:, j] *= factors[move]
             end_key = key(best[0])
             if end_key[0] == start_key[0] and end_key[1] <= start_key[1] + 1e-12:
                 break

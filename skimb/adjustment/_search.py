@@ -105,11 +105,13 @@ class _Scoring:
         values = np.full(len(shifts), np.nan)
         if self._counted is not None:
             values = self._counted.line(logits, j, shifts)
-        for i in np.flatnonzero(np.isnan(values)):
-            moved = logits.copy()
-            moved[:, j] += shifts[i]
-            values[i] = self.score(moved)
-        return [float(value) for value in values]
+        missing = np.isnan(values)
+        if missing.any():
+            for i in np.flatnonzero(missing):
+                moved = logits.copy()
+                moved[:, j] += shifts[i]
+                values[i] = self.score(moved)
+        return values.tolist()
 
     def constraint_values(self, logits):
         """The constrained metrics of the argmax of the pooled ``logits``."""
