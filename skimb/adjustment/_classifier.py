@@ -247,7 +247,7 @@ class BiasAdjustedClassifier(
         The gain over the best fixed rule (``search_gain_``, cross-fitted as
         step 4 above says) that the searched rule needs to be used; ``0``
         uses it on any strict gain, ``-inf`` always (and skips the
-        cross-fit's four searches: ``search_gain_`` is then the in-sample
+        cross-fit's searches: ``search_gain_`` is then the in-sample
         gain). Only for ``target="search"`` and ``per_epoch=False``.
     constraints : dict or None, default=None
         Floors on the pooled validation metrics of the chosen rule (see

@@ -21,11 +21,11 @@ from ._target import SEARCH_TOL
 # cross-fitted; above it the in-sample gain is kept (inflated by little, and
 # the cross-fit would cost four more searches).
 CROSS_FIT_BELOW = 1000
-# Halvings of the rows: each costs two searches on half of them. Two classes
-# take two (their search is cheap); three or more take one, because each of
-# their searches is a coordinate search over K - 1 biases, which would make
-# the check cost four times the search it checks.
-_HALVINGS = {"binary": 2, "multiclass": 1}
+# Halvings of the rows, each two searches on half of them. One halving for
+# three or more classes made the check twice as fast but its choices worse
+# (exploratory: BA fell out of 0.01 of the best mean in 3 of the 9 rows of
+# bench_multiclass_decision.py).
+_HALVINGS = 2
 
 
 def _halves(y, seed):
@@ -91,8 +91,7 @@ def cross_fitted_gain(folds, weights, *, search, fixed_rule, scoring, scorer, cl
     -------
     gain : float
         The searched rule's score minus the fixed rule's on the other half,
-        mean over both halves of each halving (two for two classes, one for
-        more).
+        mean over both halves of two halvings.
     """
 
     def score(z, y, w):
@@ -101,7 +100,7 @@ def cross_fitted_gain(folds, weights, *, search, fixed_rule, scoring, scorer, cl
         )
 
     gains = []
-    for seed in range(_HALVINGS["binary" if classes.size == 2 else "multiclass"]):
+    for seed in range(_HALVINGS):
         halves = [_halves(y_valid, seed) for _, _, y_valid in folds]
         for h in (0, 1):
             fit, fit_w = _subset(folds, weights, [parts[h][0] for parts in halves])

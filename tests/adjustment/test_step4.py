@@ -172,3 +172,24 @@ def test_no_check_skips_the_cross_fit(monkeypatch):
     assert ba.prior_correction_ is None
     with pytest.raises(AssertionError, match="cross-fitted"):
         BiasAdjustedClassifier(model).fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_cross_fit_searches_four_halves(monkeypatch, n_classes):
+    """Check the cross-fit searches both halves of two halvings, any K."""
+    y, proba = _noise(300, 0.1, n_classes=n_classes)
+    model, X = _frozen(proba, y)
+    halves = []
+    original = _fit_modes.cross_fitted_gain
+
+    def counted(folds, weights, *, search, **kwargs):
+        def search_half(f, w):
+            halves.append(len(f[0][2]))
+            return search(f, w)
+
+        return original(folds, weights, search=search_half, **kwargs)
+
+    monkeypatch.setattr(_fit_modes, "cross_fitted_gain", counted)
+    BiasAdjustedClassifier(model, scoring="balanced_accuracy").fit(X, y)
+    assert len(halves) == 4
+    assert all(abs(n - 150) <= 1 for n in halves)
