@@ -1,28 +1,11 @@
-"""The Bayes rule of a cost matrix as a fixed rule of step 4."""
+"""The Bayes rule of a cost matrix, where it is a bias of the logits."""
 
 import numpy as np
 import pytest
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.frozen import FrozenEstimator
 
-from skimb.adjustment import BiasAdjustedClassifier
 from skimb.adjustment._cost_rule import cost_rule_bias
 from skimb.metrics import get_scorer, make_cost_scorer
-
-
-class _Lookup(ClassifierMixin, BaseEstimator):
-    """Predicts the probabilities of row ``int(X[i, 0])`` of ``proba``."""
-
-    def __init__(self, proba=None):
-        self.proba = proba
-
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict_proba(self, X):
-        return self.proba[np.asarray(X)[:, 0].astype(int)]
 
 
 def test_binary_cost_rule_is_the_cost_threshold():
@@ -59,27 +42,3 @@ def test_multiclass_cost_rule_minimises_expected_cost(labels):
 def test_no_cost_rule_where_it_is_no_bias(scorer):
     """Check scorers without a cost matrix, or whose rule is no bias, get None."""
     assert cost_rule_bias(scorer, np.array([0, 1, 2])) is None
-
-
-def test_calibrated_model_keeps_the_cost_rule():
-    """Check a calibrated model's cost rule is kept: the search cannot beat it.
-
-    The probabilities are the Bayes posterior of the generator, so the rule
-    of least expected cost is the threshold 1/11; a search over thresholds
-    only fits the validation rows' noise.
-    """
-    rng = np.random.default_rng(0)
-    n = 2000
-    y = (rng.random(n) < 0.1).astype(int)
-    x = rng.normal(size=n) + 1.5 * y
-    margin = 1.5 * x - 1.125 + np.log(0.1 / 0.9)
-    p1 = 1 / (1 + np.exp(-margin))
-    X = np.arange(n, dtype=float)[:, None]
-    model = FrozenEstimator(_Lookup(np.column_stack([1 - p1, p1])).fit(X, y))
-    scorer = make_cost_scorer([[0, 1], [10, 0]])
-    ba = BiasAdjustedClassifier(model, scoring=scorer).fit(X, y)
-    assert ba.decision_rule_ == "cost"
-    assert ba.prior_correction_ is None
-    assert ba.bias_[1] - ba.bias_[0] == pytest.approx(np.log(10))
-    np.testing.assert_array_equal(ba.predict(X), p1 > 1 / 11)
-    assert ba.best_score_ > ba.own_score_

@@ -7,6 +7,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 from skimb.adjustment import BiasAdjustedClassifier, _fit_modes
+from skimb.metrics import make_cost_scorer
 
 
 class _Lookup(ClassifierMixin, BaseEstimator):
@@ -193,3 +194,26 @@ def test_cross_fit_searches_four_halves(monkeypatch, n_classes):
     BiasAdjustedClassifier(model, scoring="balanced_accuracy").fit(X, y)
     assert len(halves) == 4
     assert all(abs(n - 150) <= 1 for n in halves)
+
+
+def test_calibrated_model_keeps_the_cost_rule():
+    """Check a calibrated model's cost rule is kept: the search cannot beat it.
+
+    The probabilities are the Bayes posterior of the generator, so the rule
+    of least expected cost is the threshold 1/11; a search over thresholds
+    only fits the validation rows' noise.
+    """
+    rng = np.random.default_rng(0)
+    n = 2000
+    y = (rng.random(n) < 0.1).astype(int)
+    x = rng.normal(size=n) + 1.5 * y
+    margin = 1.5 * x - 1.125 + np.log(0.1 / 0.9)
+    p1 = 1 / (1 + np.exp(-margin))
+    model, X = _frozen(np.column_stack([1 - p1, p1]), y)
+    scorer = make_cost_scorer([[0, 1], [10, 0]])
+    ba = BiasAdjustedClassifier(model, scoring=scorer).fit(X, y)
+    assert ba.decision_rule_ == "cost"
+    assert ba.prior_correction_ is None
+    assert ba.bias_[1] - ba.bias_[0] == pytest.approx(np.log(10))
+    np.testing.assert_array_equal(ba.predict(X), p1 > 1 / 11)
+    assert ba.best_score_ > ba.own_score_
