@@ -94,8 +94,10 @@ def _gmean(C):
 def _minority_f1(C):
     tp, true, predicted, _ = _counts(C)
     minority = np.argmin(np.where(true > 0, true, np.inf), axis=-1)[..., None]
-    pick = lambda a: np.take_along_axis(a, minority, axis=-1)[..., 0]  # noqa: E731
-    return _ratio(2 * pick(tp), pick(true) + pick(predicted))
+    tp, true, predicted = (
+        np.take_along_axis(a, minority, axis=-1)[..., 0] for a in (tp, true, predicted)
+    )
+    return _ratio(2 * tp, true + predicted)
 
 
 # Named scorings as functions of the confusion matrix. ``minority_f1`` takes
