@@ -80,7 +80,9 @@ def cross_fitted_gain(folds, weights, *, search, fixed_rule, scoring, scorer, cl
     weights : list of (train_weight, valid_weight) or None
         The rows' weights, as the search takes them.
     search : callable
-        ``search(folds, weights)``: the target the search chooses.
+        ``search(folds, weights)``: the target the search chooses, and the
+        bias of each fold it reaches that target with (the rule it scored),
+        or None to solve them.
     fixed_rule : callable
         ``fixed_rule(z, y, w)``: the bias of the best fixed rule on pooled
         logits ``z``.
@@ -105,16 +107,17 @@ def cross_fitted_gain(folds, weights, *, search, fixed_rule, scoring, scorer, cl
         for h in (0, 1):
             fit, fit_w = _subset(folds, weights, [parts[h][0] for parts in halves])
             held, held_w = _subset(folds, weights, [parts[h][1] for parts in halves])
-            target = search(fit, fit_w)
-            searched = [
-                solve_bias(
-                    z_train,
-                    target,
-                    tol=SEARCH_TOL,
-                    sample_weight=None if fit_w is None else fit_w[i][0],
-                )
-                for i, (z_train, _, _) in enumerate(fit)
-            ]
+            target, searched = search(fit, fit_w)
+            if searched is None:
+                searched = [
+                    solve_bias(
+                        z_train,
+                        target,
+                        tol=SEARCH_TOL,
+                        sample_weight=None if fit_w is None else fit_w[i][0],
+                    )
+                    for i, (z_train, _, _) in enumerate(fit)
+                ]
             fixed = [fixed_rule(*pool_validation(fit, fit_w))] * len(held)
             gains.append(
                 score(*pool_validation(held, held_w, searched))

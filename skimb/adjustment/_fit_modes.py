@@ -127,7 +127,7 @@ class FitModesMixin:
                 self.search_gain_ = cross_fitted_gain(
                     folds,
                     weights,
-                    search=lambda f, w: search(f, w)[0],
+                    search=lambda f, w: search(f, w)[::3],
                     fixed_rule=lambda z, y, w: self._fixed_rules(
                         z, y, w, prior, scorer, best=True
                     ),

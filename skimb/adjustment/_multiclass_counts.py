@@ -158,6 +158,7 @@ class ConfusionScore:
         self.n_classes = n_classes
         self.sample_weight = sample_weight
         self._cells = np.asarray(y, dtype=np.intp) * n_classes
+        self._rows = np.arange(self._cells.size)
 
     def confusion(self, pred):
         """The (weighted) confusion matrices of predicted class indices.
@@ -194,11 +195,10 @@ class ConfusionScore:
         others = logits.copy()
         others[:, j] = -np.inf
         other = np.argmax(others, axis=1)
-        top = others[np.arange(len(others)), other]
-        # where j comes first a tie wins: beat the float just below the top
-        top = np.where(j < other, np.nextafter(top, -np.inf), top)
+        top = others[self._rows, other]
         column = logits[:, j] + np.asarray(shifts, dtype=np.float64)[:, None]
-        return self.metric(self.confusion(np.where(column > top, j, other)))
+        wins = np.where(j < other, column >= top, column > top)  # a tie: j first
+        return self.metric(self.confusion(np.where(wins, j, other)))
 
 
 def confusion_score(scoring, scorer, classes, y, sample_weight=None):

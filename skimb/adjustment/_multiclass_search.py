@@ -150,51 +150,59 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
     def key(result):
         return rank_key(*result)
 
+    # the state at bias 0, for the solver's warm start ln(target) - ln(state)
+    log_state = np.log(np.average(softmax(z_train, axis=1), axis=0, weights=weight))
     best = None
     for start in starts:
-        bias = solve_bias(z_train, start, tol=SEARCH_TOL, sample_weight=weight)
+        bias = solve_bias(
+            z_train,
+            start,
+            tol=SEARCH_TOL,
+            bias0=np.log(start) - log_state,
+            sample_weight=weight,
+        )
         result = evaluate(start, bias)
         if best is None or key(result) > key(best[0]):
             best = (result, start, bias)
-    p = softmax(z_train + best[2], axis=1)  # kept up to date with the moves
+    result, target, bias = best
+    p = softmax(z_train + bias, axis=1)  # kept up to date with the moves
     for h in _MULTICLASS_STEPS:
         factors = 10.0 ** (_MOVES * h)
+        steps = _MOVES * h * np.log(10.0)
         for _ in range(_MULTICLASS_SWEEPS):
-            start_key = key(best[0])
+            start_key = key(result)
             for j in range(z_train.shape[1]):
-                bias = best[2]
                 scale = 1.0 / (1.0 + (factors[:, None] - 1.0) * p[:, j])
                 weighted = scale if weight is None else scale * weight
                 targets = (weighted @ p) / total
                 targets[:, j] *= factors
                 targets /= targets.sum(axis=1, keepdims=True)  # rounding only
                 kept = np.flatnonzero(targets.min(axis=1) >= MIN_TARGET)
-                shifts = _MOVES[kept] * h * np.log(10.0)
-                z_line = z_valid + bias
+                logits, shifts = z_valid + bias, steps[kept]
                 results = _record_line(
-                    scoring, constraints, records, targets[kept], z_line, j, shifts
+                    scoring, constraints, records, targets[kept], logits, j, shifts
                 )
-                # each bias moved in entry j, and recentred (bias sums to 0)
-                moved = bias + shifts[:, None] * (np.arange(bias.size) == j)
-                moved -= shifts[:, None] / bias.size
-                line = [best + (None,)]
-                for result, i, b in zip(results, kept, moved, strict=True):
-                    line.append((result, targets[i], b, i))
-                line.sort(key=lambda item: item[1][j])
-                chosen = line[
-                    middle_of_best(
-                        [item[0][0] for item in line],
-                        None if constraints is None else [item[0][1] for item in line],
-                    )
-                ]
-                best, move = chosen[:3], chosen[3]
-                if move is not None:  # the probabilities at the moved bias
-                    p = p * scale[move][:, None]
-                    p[:, j] *= factors[move]
-            end_key = key(best[0])
+                # in the order of entry j of the target: the moves down, the
+                # current rule, the moves up
+                down = int(np.searchsorted(_MOVES[kept], 0.0))
+                line = results[:down] + [result] + results[down:]
+                chosen = middle_of_best(
+                    [score for score, _ in line],
+                    None if constraints is None else [short for _, short in line],
+                )
+                if chosen == down:
+                    continue
+                move = kept[chosen if chosen < down else chosen - 1]
+                result, target = line[chosen], targets[move]
+                bias = bias.copy()  # moved in entry j, and recentred (sum 0)
+                bias[j] += steps[move]
+                bias -= steps[move] / bias.size
+                p = p * scale[move][:, None]  # the probabilities at the new bias
+                p[:, j] *= factors[move]
+            end_key = key(result)
             if end_key[0] == start_key[0] and end_key[1] <= start_key[1] + 1e-12:
                 break
-    return _finish(records, best[0], best[1], constraints) + (best[2],)
+    return _finish(records, result, target, constraints) + (bias,)
 
 
 def _finish(records, best, best_target, constraints):

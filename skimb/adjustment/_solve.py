@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array
 from sklearn.utils.validation import _check_sample_weight
 
 from ._chunked_logits import ChunkedLogits, is_chunked, is_dask_array
@@ -224,9 +223,12 @@ def _solve(logits, n_classes, target, tol, max_iter, bias0, weights):
     if bias0 is not None:
         if isinstance(bias0, torch.Tensor):
             bias0 = bias0.detach().cpu().numpy()
-        bias0 = check_array(
-            np.atleast_2d(bias0), dtype=np.float64, copy=True, input_name="bias0"
-        )
+        # numpy checks, not check_array: the searches pass bias0 in a loop
+        bias0 = np.array(np.atleast_2d(bias0), dtype=np.float64)  # a copy
+        if np.isnan(bias0).any():
+            raise ValueError("Input bias0 contains NaN.")
+        if np.isinf(bias0).any():
+            raise ValueError("Input bias0 contains infinity.")
         if bias0.shape != targets.shape:
             raise ValueError(
                 f"bias0 must have one entry per class ({n_classes}) for each "

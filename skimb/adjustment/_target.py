@@ -138,14 +138,17 @@ def middle_of_best(scores, shortfall=None):
     them) the best are among the candidates that meet them, or, when none
     does, those of the smallest shortfall.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    if shortfall is None:
-        feasible = np.ones(scores.shape, dtype=bool)
-    else:
-        shortfall = np.asarray(shortfall, dtype=np.float64)
-        feasible = shortfall == 0
-        if not feasible.any():
-            scores, feasible = -shortfall, np.ones(scores.shape, dtype=bool)
-    best = np.where(feasible, scores, -np.inf).max()
-    tied = np.flatnonzero(feasible & (scores >= best - 1e-12))
-    return int(tied[tied.size // 2])
+    scores = np.asarray(scores, dtype=np.float64).tolist()  # few: plain floats
+    feasible = [True] * len(scores)
+    if shortfall is not None:
+        shortfall = np.asarray(shortfall, dtype=np.float64).tolist()
+        feasible = [short == 0 for short in shortfall]
+        if not any(feasible):
+            scores, feasible = [-short for short in shortfall], [True] * len(scores)
+    best = max(score for score, ok in zip(scores, feasible, strict=True) if ok)
+    tied = [
+        i
+        for i, (score, ok) in enumerate(zip(scores, feasible, strict=True))
+        if ok and score >= best - 1e-12
+    ]
+    return tied[len(tied) // 2]
