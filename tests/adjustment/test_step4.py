@@ -5,8 +5,10 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import get_scorer
 
 from skimb.adjustment import BiasAdjustedClassifier, _fit_modes
+from skimb.adjustment._cross_fit import cross_fitted_gain
 from skimb.metrics import make_cost_scorer
 
 
@@ -194,6 +196,33 @@ def test_cross_fit_searches_four_halves(monkeypatch, n_classes):
     BiasAdjustedClassifier(model, scoring="balanced_accuracy").fit(X, y)
     assert len(halves) == 4
     assert all(abs(n - 150) <= 1 for n in halves)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_cross_fit_scores_the_bias_the_search_scored(n_classes):
+    """Check a held-out half gets the bias the search returns, not a re-solve.
+
+    A search whose target is far from the model's state but whose bias is
+    the own rule's (zero) gains exactly nothing over the own rule.
+    """
+    y, proba = _noise(300, 0.1, n_classes=n_classes)
+    z = np.log(proba)
+    target = np.full(n_classes, 0.1 / (n_classes - 1))
+    target[-1] = 0.9
+
+    def gain(biases):
+        return cross_fitted_gain(
+            [(z, z, y)],
+            None,
+            search=lambda folds, weights: (target, biases),
+            fixed_rule=lambda z, y, w: np.zeros(n_classes),
+            scoring="accuracy",
+            scorer=get_scorer("accuracy"),
+            classes=np.arange(n_classes),
+        )
+
+    assert gain([np.zeros(n_classes)]) == 0.0
+    assert gain(None) < -0.2  # the solved target predicts the 10% class
 
 
 def test_calibrated_model_keeps_the_cost_rule():
