@@ -159,6 +159,7 @@ class ConfusionScore:
         self.sample_weight = sample_weight
         self._cells = np.asarray(y, dtype=np.intp) * n_classes
         self._rows = np.arange(self._cells.size)
+        self._logits = self._best_two = None  # see line
 
     def confusion(self, pred):
         """The (weighted) confusion matrices of predicted class indices.
@@ -186,16 +187,26 @@ class ConfusionScore:
     def line(self, logits, j, shifts):
         """Scores of ``argmax`` of ``logits`` with each shift added to column ``j``.
 
-        The candidates of one line of the coordinate search at the cost of
-        one argmax: the rows' best other class is found once, and a row is
-        predicted ``j`` where its shifted column beats it (on a tie, where
-        ``j`` comes first, as ``np.argmax`` breaks ties). Returns an array
-        of one score per shift, NaN where the scorer must be asked.
+        The candidates of one line of the coordinate search without an
+        argmax each: a row is predicted ``j`` where its shifted column beats
+        its best other class (on a tie, where ``j`` comes first, as
+        ``np.argmax`` breaks ties). That class is its best or, where ``j``
+        is the best, its second best; both are kept for the logits of the
+        last call (the same array, not modified in between: the lines of a
+        sweep that move nothing share them). Returns an array of one score
+        per shift, NaN where the scorer must be asked.
         """
-        others = logits.copy()
-        others[:, j] = -np.inf
-        other = np.argmax(others, axis=1)
-        top = others[self._rows, other]
+        if logits is not self._logits:  # kept for the next line at these logits
+            first = np.argmax(logits, axis=1)
+            rest = logits.copy()
+            rest[self._rows, first] = -np.inf
+            second = np.argmax(rest, axis=1)
+            top1, top2 = logits[self._rows, first], rest[self._rows, second]
+            self._logits, self._best_two = logits, (first, second, top1, top2)
+        first, second, top1, top2 = self._best_two
+        is_first = first == j  # then the best other class is the second best
+        other = np.where(is_first, second, first)
+        top = np.where(is_first, top2, top1)
         column = logits[:, j] + np.asarray(shifts, dtype=np.float64)[:, None]
         wins = np.where(j < other, column >= top, column > top)  # a tie: j first
         return self.metric(self.confusion(np.where(wins, j, other)))

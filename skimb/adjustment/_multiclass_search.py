@@ -166,6 +166,7 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
             best = (result, start, bias)
     result, target, bias = best
     p = softmax(z_train + bias, axis=1)  # kept up to date with the moves
+    logits = z_valid + bias
     for h in _MULTICLASS_STEPS:
         factors = 10.0 ** (_MOVES * h)
         steps = _MOVES * h * np.log(10.0)
@@ -178,7 +179,7 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
                 targets[:, j] *= factors
                 targets /= targets.sum(axis=1, keepdims=True)  # rounding only
                 kept = np.flatnonzero(targets.min(axis=1) >= MIN_TARGET)
-                logits, shifts = z_valid + bias, steps[kept]
+                shifts = steps[kept]
                 results = _record_line(
                     scoring, constraints, records, targets[kept], logits, j, shifts
                 )
@@ -197,6 +198,7 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
                 bias = bias.copy()  # moved in entry j, and recentred (sum 0)
                 bias[j] += steps[move]
                 bias -= steps[move] / bias.size
+                logits = z_valid + bias  # a new array: new best two classes
                 p = p * scale[move][:, None]  # the probabilities at the new bias
                 p[:, j] *= factors[move]
             end_key = key(result)
