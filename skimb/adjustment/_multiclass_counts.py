@@ -55,8 +55,10 @@ def _accuracy(C):
 
 
 def _balanced_accuracy(C):
-    tp, true, _, _ = _counts(C)
-    return _mean_over(_ratio(tp, true), true > 0)
+    # a class without true rows has tp 0: its recall is 0 / 1 = 0
+    tp, true = np.diagonal(C, axis1=-2, axis2=-1), C.sum(axis=-1)
+    present = true > 0
+    return (tp / np.where(present, true, 1.0)).sum(axis=-1) / present.sum(axis=-1)
 
 
 def _f1(C):
@@ -65,8 +67,12 @@ def _f1(C):
 
 
 def _f1_macro(C):
-    f1, _, present = _f1(C)
-    return _mean_over(f1, present)
+    # present: true + predicted > 0 (the counts are not negative); an
+    # absent class has tp 0, so its F1 is 0 / 1 = 0
+    tp = np.diagonal(C, axis1=-2, axis2=-1)
+    both = C.sum(axis=-1) + C.sum(axis=-2)
+    present = both > 0
+    return (2 * tp / np.where(present, both, 1.0)).sum(axis=-1) / present.sum(axis=-1)
 
 
 def _f1_weighted(C):
