@@ -106,6 +106,11 @@ class FitModesMixin:
                 random_state=self.random_state,
             )
 
+        def search_half(folds, weights):
+            """The target, and the fold biases it was scored with (or None)."""
+            target, _, _, fold_bias = search(folds, weights)
+            return target, fold_bias
+
         found = search(folds, weights)
         self.target_, self.best_score_, self.search_results_, fold_bias = found
         self._search_bias = (
@@ -127,7 +132,7 @@ class FitModesMixin:
                 self.search_gain_ = cross_fitted_gain(
                     folds,
                     weights,
-                    search=lambda f, w: search(f, w)[::3],
+                    search=search_half,
                     fixed_rule=lambda z, y, w: self._fixed_rules(
                         z, y, w, prior, scorer, best=True
                     ),

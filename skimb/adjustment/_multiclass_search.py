@@ -126,16 +126,18 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
     """The coordinate search of one fold, moving the bias.
 
     The moves of :func:`_coordinate_search` in the bias: from the best of
-    ``starts`` (targets, whose biases are solved), entry ``j`` of the bias is
+    ``starts`` (targets, whose biases are solved from the warm start
+    ``ln(start) - ln(state at bias 0)``), entry ``j`` of the bias is
     moved by ``a * h * ln(10)`` for ``a`` in (-2, -1, 1, 2), which multiplies
     the odds of class ``j`` in every row by ``10 ** (a * h)`` (the weight of
     class ``j`` in ``argmax(w * p)``). Its target is the state it reaches on
     the training logits, ``P_j = mean(e p_j / (1 + (e - 1) p_j))`` and
     ``P_k = mean(p_k / (1 + (e - 1) p_j))`` with ``e = 10 ** (a * h)``, from
-    the probabilities ``p`` at the line's bias (one softmax pass per search:
-    ``p`` moves with the bias by the same formulas). The four candidates of
-    a line are scored in one pass (:meth:`ConfusionScore.line`). Candidates
-    whose target has an entry below ``MIN_TARGET`` are skipped.
+    the probabilities ``p`` at the line's bias (one softmax pass per search
+    after the starts: ``p`` moves with the bias by the same formulas). The
+    four candidates of a line are scored in one pass
+    (:meth:`ConfusionScore.line`). Candidates whose target has an entry
+    below ``MIN_TARGET`` are skipped.
     The same steps, sweeps, middle of the best and constraint ranking.
     Returns what :func:`_coordinate_search` returns, and the chosen bias.
     """
