@@ -62,17 +62,18 @@ def _balanced_accuracy(C):
 
 
 def _f1(C):
-    tp, true, predicted, present = _counts(C)
-    return _ratio(2 * tp, true + predicted), true, present
+    """Per-class F1 (0 where absent), true rows and the present classes."""
+    tp, true = np.diagonal(C, axis1=-2, axis2=-1), C.sum(axis=-1)
+    both = true + C.sum(axis=-2)
+    # present: true + predicted > 0 (the counts are not negative); an
+    # absent class has tp 0, so its F1 is 0 / 1 = 0
+    present = both > 0
+    return 2 * tp / np.where(present, both, 1.0), true, present
 
 
 def _f1_macro(C):
-    # present: true + predicted > 0 (the counts are not negative); an
-    # absent class has tp 0, so its F1 is 0 / 1 = 0
-    tp = np.diagonal(C, axis1=-2, axis2=-1)
-    both = C.sum(axis=-1) + C.sum(axis=-2)
-    present = both > 0
-    return (2 * tp / np.where(present, both, 1.0)).sum(axis=-1) / present.sum(axis=-1)
+    f1, _, present = _f1(C)
+    return f1.sum(axis=-1) / present.sum(axis=-1)
 
 
 def _f1_weighted(C):

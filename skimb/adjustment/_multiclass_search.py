@@ -122,7 +122,7 @@ def _coordinate_search(folds, scoring, starts, weights):
     return _finish(records, best, best_target, constraints)
 
 
-def _bias_coordinate_search(fold, scoring, starts, weight):
+def _bias_coordinate_search(fold, scoring, starts, weight, state):
     """The coordinate search of one fold, moving the bias.
 
     The moves of :func:`_coordinate_search` in the bias: from the best of
@@ -139,6 +139,7 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
     (:meth:`ConfusionScore.line`). Candidates whose target has an entry
     below ``MIN_TARGET`` are skipped.
     The same steps, sweeps, middle of the best and constraint ranking.
+    ``state``: the state at bias 0 (the mean softmax of the training logits).
     Returns what :func:`_coordinate_search` returns, and the chosen bias.
     """
     z_train, z_valid, _ = fold
@@ -152,8 +153,7 @@ def _bias_coordinate_search(fold, scoring, starts, weight):
     def key(result):
         return rank_key(*result)
 
-    # the state at bias 0, for the solver's warm start ln(target) - ln(state)
-    log_state = np.log(np.average(softmax(z_train, axis=1), axis=0, weights=weight))
+    log_state = np.log(state)  # the solver's warm start: ln(target) - ln(state)
     best = None
     for start in starts:
         bias = solve_bias(
@@ -256,7 +256,7 @@ def search_multiclass(folds, scoring, *, fixed, prior, weights=None):
     ]
     bias = None
     if len(folds) == 1:
-        found = _bias_coordinate_search(folds[0], scoring, starts, weights[0])
+        found = _bias_coordinate_search(folds[0], scoring, starts, weights[0], states)
         targets, scores, best_target, best_score, values, bias = found
     else:
         found = _coordinate_search(folds, scoring, starts, weights)

@@ -105,12 +105,10 @@ class _Scoring:
         values = np.full(len(shifts), np.nan)
         if self._counted is not None:
             values = self._counted.line(logits, j, shifts)
-        missing = np.isnan(values)
-        if missing.any():
-            for i in np.flatnonzero(missing):
-                moved = logits.copy()
-                moved[:, j] += shifts[i]
-                values[i] = self.score(moved)
+        for i in np.flatnonzero(np.isnan(values)):
+            moved = logits.copy()
+            moved[:, j] += shifts[i]
+            values[i] = self.score(moved)
         return values.tolist()
 
     def constraint_values(self, logits):
